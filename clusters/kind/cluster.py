@@ -1,0 +1,145 @@
+"""kind cluster lifecycle: create (or reuse an identical one), wait until usable, delete, logs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from clusters.kind import config, host, kindbin
+from clusters.kind.forge import images
+from clusters.kind.forge.node_image import ensure_node_image
+from dra_conformance import kube, proc
+from dra_conformance.errors import HarnessError
+from dra_conformance.paths import cache_dir
+from dra_conformance.progress import note, step
+from dra_conformance.waiting import wait_for
+
+IMAGE_SOURCES = ("auto", "kindest", "forge")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    kubeconfig: Path
+    config_path: Path
+    spec: config.ClusterSpec
+    node_image: str
+    created: bool  # by this call (False: an identical running cluster was reused)
+
+
+def state_dir(name: str) -> Path:
+    return cache_dir("clusters", name)
+
+
+def existing() -> list[str]:
+    host.ensure_engine()
+    out = proc.output([kindbin.kind(), "get", "clusters"])
+    return [line.strip() for line in out.splitlines() if line.strip() and "No kind clusters" not in line]
+
+
+def node_image(spec: config.ClusterSpec, source: str = "auto") -> str:
+    """kindest/node for the release when it is here or can be pulled, else the offline forge."""
+    if source not in IMAGE_SOURCES:
+        raise HarnessError(f"unknown image source {source!r}; choose from {', '.join(IMAGE_SOURCES)}")
+    upstream = spec.release.node_image
+    if source in ("auto", "kindest"):
+        if images.exists(upstream) or _pull(upstream):
+            return upstream
+        if source == "kindest":
+            raise HarnessError(f"cannot pull {upstream} (no registry reachable?); use --image-source forge")
+        note(f"{upstream} cannot be pulled: building the node image offline")
+    return ensure_node_image(spec.release.patch)
+
+
+def _pull(image: str) -> bool:
+    try:
+        return subprocess.run([host.docker(), "pull", image], capture_output=True, timeout=300).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str | None = None) -> Cluster:
+    """A running cluster for `spec`: reused when its rendered config is identical, else (re)created."""
+    host.ensure_engine()
+    spec = config.ClusterSpec(spec.version, spec.profile, spec.workers, host.cgroup_version())
+    node = image or node_image(spec, image_source)
+    rendered = config.dump(config.render(spec, node))
+    name = config.cluster_name(spec)
+    state = state_dir(name)
+    config_path, kubeconfig = state / "kind-config.yaml", state / "kubeconfig"
+    if name in existing():
+        if config_path.exists() and config_path.read_text() == rendered and kubeconfig.exists():
+            note(f"reusing cluster {name} (identical config)")
+            wait_ready(kubeconfig, spec.workers + 1)
+            return Cluster(name, kubeconfig, config_path, spec, node, created=False)
+        with step(f"Deleting cluster {name} (its config differs)"):
+            delete(name)
+    config_path.write_text(rendered)
+    with step(f"Creating cluster {name}: Kubernetes {spec.release.patch}, profile {spec.profile}, "
+              f"{spec.workers} workers"):
+        log = state / "create.log"
+        log.unlink(missing_ok=True)
+        try:
+            proc.run([kindbin.kind(), "create", "cluster", "--name", name, "--config", config_path,
+                      "--kubeconfig", kubeconfig, "--retain"], log=log)
+            wait_ready(kubeconfig, spec.workers + 1)
+        except BaseException:
+            export_logs(name, state / "failed-create-logs")
+            delete(name)
+            raise
+    return Cluster(name, kubeconfig, config_path, spec, node, created=True)
+
+
+def wait_ready(kubeconfig: Path, nodes: int) -> None:
+    api = kube.core(kubeconfig)
+
+    def nodes_ready() -> tuple[bool, str]:
+        items = api.list_node().items
+        ready = {n.metadata.name: any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+                 for n in items}
+        return len(items) == nodes and all(ready.values()), f"{ready}"
+
+    def system_pods() -> tuple[bool, str]:
+        pods = api.list_namespaced_pod("kube-system").items
+        bad = {p.metadata.name: p.status.phase for p in pods
+               if p.status.phase != "Running"
+               or not all(c.ready for c in p.status.container_statuses or [])}
+        return bool(pods) and not bad, f"not running: {bad}" if bad else "no pods yet"
+
+    wait_for(f"{nodes} nodes Ready", nodes_ready, "nodes_ready")
+    wait_for("kube-system pods running", system_pods, "system_pods_running")
+
+
+def delete(name: str) -> None:
+    proc.run([kindbin.kind(), "delete", "cluster", "--name", name], log=state_dir(name) / "delete.log")
+    (state_dir(name) / "kind-config.yaml").unlink(missing_ok=True)
+
+
+def export_logs(name: str, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    proc.run([kindbin.kind(), "export", "logs", str(dest), "--name", name], log=dest / "export.log",
+             check=False)
+    return dest
+
+
+def server_version(kubeconfig: Path) -> str:
+    from kubernetes import client
+
+    return client.VersionApi(kube.api_client(str(kubeconfig))).get_code().git_version
+
+
+def node_container_names(name: str) -> list[str]:
+    out = proc.output([kindbin.kind(), "get", "nodes", "--name", name])
+    return [n for n in out.split() if n]
+
+
+def rendered_config(name: str) -> dict:
+    return yaml.safe_load((state_dir(name) / "kind-config.yaml").read_text())
+
+
+def kubeconfig_env(kubeconfig: Path) -> dict[str, str]:
+    return {**os.environ, "KUBECONFIG": str(kubeconfig)}

@@ -1,0 +1,131 @@
+"""The container engine on this host: find it, start it, make `--privileged` work.
+
+kind needs a Docker engine that can run privileged containers. Where none runs, Debian's
+docker.io is installed and started by hand (no systemd on our hosts). Docker 20.10 asks runc for
+capabilities this host's bounding set lacks, so a capability-filtering runtime is put in front of
+runc there (see runc-capfilter.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from dra_conformance import proc
+from dra_conformance.errors import HarnessError
+from dra_conformance.paths import cache_dir
+from dra_conformance.progress import step
+from dra_conformance.waiting import wait_for
+
+CAPFILTER = Path("/usr/local/sbin/dra-conformance-runc-capfilter")
+DAEMON_JSON = Path("/etc/docker/daemon.json")
+# Debian packages the offline path needs on the host, by the command that proves each present.
+HOST_PACKAGES = {
+    "dockerd": "docker.io", "jq": "jq", "capsh": "libcap2-bin", "debootstrap": "debootstrap",
+    "iptables": "iptables", "gcc": "gcc",
+}
+BUILD_PACKAGES = {"/usr/include/seccomp.h": "libseccomp-dev", "/bin/busybox": "busybox-static"}
+
+
+def docker() -> str:
+    return shutil.which("docker") or "docker"
+
+
+def engine_running() -> bool:
+    try:
+        return subprocess.run([docker(), "info"], capture_output=True, timeout=20).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+@cache
+def ensure_engine() -> None:
+    """Make a Docker engine that can run privileged containers available, or fail in one line."""
+    if engine_running():
+        if _needs_capfilter() and not _capfilter_configured():
+            raise HarnessError("the running Docker engine cannot start --privileged containers on this "
+                               f"host; set its default runtime to {CAPFILTER} (see clusters/kind/host.py)")
+        return
+    if os.geteuid() != 0:
+        raise HarnessError("no Docker engine is running and starting one needs root")
+    ensure_packages(HOST_PACKAGES)
+    if _needs_capfilter():
+        _install_capfilter()
+    with step("Starting the Docker engine"):
+        _start_dockerd()
+
+
+def ensure_packages(packages: dict[str, str]) -> None:
+    """apt-get install whatever of `packages` (probe → Debian package) is missing."""
+    missing = sorted({pkg for probe, pkg in packages.items() if not _present(probe)})
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise HarnessError(f"missing host packages {', '.join(missing)} and no root apt-get to install them")
+    log = cache_dir("host") / "apt.log"
+    with step(f"Installing host packages: {' '.join(missing)}"):
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        proc.run(["apt-get", "update", "-qq"], log=log, env=env)
+        proc.run(["apt-get", "install", "-y", "-qq", *missing], log=log, env=env)
+
+
+def _present(probe: str) -> bool:
+    if probe.startswith("/"):
+        return Path(probe).exists()
+    return shutil.which(probe) is not None or Path("/usr/sbin", probe).exists()
+
+
+def _needs_capfilter() -> bool:
+    """True when this process's bounding set lacks a capability the kernel knows."""
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    bounding = next(int(line.split()[1], 16) for line in Path("/proc/self/status").read_text().splitlines()
+                    if line.startswith("CapBnd:"))
+    return bounding != (1 << (last + 1)) - 1
+
+
+def _capfilter_configured() -> bool:
+    try:
+        return json.loads(DAEMON_JSON.read_text()).get("default-runtime") == "capfilter"
+    except (OSError, ValueError):
+        return False
+
+
+def _install_capfilter() -> None:
+    script = Path(__file__).with_name("runc-capfilter.sh")
+    if not CAPFILTER.exists() or CAPFILTER.read_bytes() != script.read_bytes():
+        CAPFILTER.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, CAPFILTER)
+        CAPFILTER.chmod(0o755)
+    try:
+        config = json.loads(DAEMON_JSON.read_text())
+    except (OSError, ValueError):
+        config = {}
+    config.setdefault("runtimes", {})["capfilter"] = {"path": str(CAPFILTER)}
+    config["default-runtime"] = "capfilter"
+    DAEMON_JSON.parent.mkdir(parents=True, exist_ok=True)
+    DAEMON_JSON.write_text(json.dumps(config, indent=2) + "\n")
+
+
+def _start_dockerd() -> None:
+    dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
+    log = cache_dir("host") / "dockerd.log"
+    with log.open("ab") as out:
+        # setsid: the engine outlives this process, like a service would.
+        subprocess.Popen([dockerd], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    wait_for("the Docker engine to answer", lambda: (engine_running(), _tail(log)), "docker_start")
+
+
+def _tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines()
+    return lines[-1] if lines else "no output from dockerd"
+
+
+def cgroup_version() -> int:
+    """The cgroup version containers see on this host (what kubelets in kind nodes get)."""
+    ensure_engine()
+    return int(proc.output([docker(), "info", "--format", "{{.CgroupVersion}}"]).strip() or 1)

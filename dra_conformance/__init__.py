@@ -1,0 +1,1 @@
+"""dra-conformance: end-to-end conformance harness for Kubernetes DRA."""

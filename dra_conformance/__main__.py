@@ -1,0 +1,3 @@
+from dra_conformance.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""`dra-conformance run` (the conformance job) and `dra-conformance selftest` (the harness's tests)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from dra_conformance.paths import REPO
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from clusters.kind.cli import add_spec_options
+
+    run = sub.add_parser("run", help="conformance run: cluster, driver, suites, reports")
+    add_spec_options(run)
+    run.add_argument("--driver-profile", help="driver profile YAML (default: the bundled fake GPU driver)")
+    run.add_argument("--kubeconfig", help="test an existing cluster instead of creating one")
+    run.add_argument("--keep-cluster", action="store_true", help="leave the cluster running afterwards")
+    run.add_argument("--certify", action="store_true", help="fail if a behaviour the driver claims was skipped")
+    run.add_argument("-n", "--numprocesses", default="0", help="pytest-xdist workers (default 0)")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
+    run.set_defaults(func=_run)
+
+    st = sub.add_parser("selftest", help="the harness's own tests (real kind cluster, API server, gRPC)")
+    st.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
+    st.set_defaults(func=_selftest)
+
+
+def _pytest(args: list[str]) -> int:
+    import pytest
+
+    os.chdir(REPO)
+    return int(pytest.main(args))
+
+
+def _rest(extra: list[str]) -> list[str]:
+    return extra[1:] if extra[:1] == ["--"] else extra
+
+
+def _run(a: argparse.Namespace) -> int:
+    args = ["suites", "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
+            "-n", a.numprocesses, "-p", "no:randomly"]
+    if a.driver_profile:
+        args += ["--driver-profile", a.driver_profile]
+    if a.kubeconfig:
+        args += ["--kubeconfig", a.kubeconfig]
+    if a.keep_cluster:
+        args.append("--keep-cluster")
+    if a.certify:
+        args.append("--certify")
+    return _pytest(args + _rest(a.pytest_args))
+
+
+def _selftest(a: argparse.Namespace) -> int:
+    return _pytest(["tests", *_rest(a.pytest_args)])
