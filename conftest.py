@@ -6,6 +6,10 @@ import pytest
 
 pytest_plugins = [
     "fixtures.cluster",
+    "fixtures.driver",
+    "fixtures.objects",
+    "fixtures.selection",
+    "fixtures.diagnostics",
 ]
 
 

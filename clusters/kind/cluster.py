@@ -12,6 +12,7 @@ import yaml
 from clusters.kind import config, host, kindbin
 from clusters.kind.forge import images
 from clusters.kind.forge.node_image import ensure_node_image
+from clusters.kind.forge.toolbox_image import ensure_toolbox_image
 from dra_conformance import kube, proc
 from dra_conformance.errors import HarnessError
 from dra_conformance.paths import cache_dir
@@ -75,6 +76,7 @@ def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str |
         if config_path.exists() and config_path.read_text() == rendered and kubeconfig.exists():
             note(f"reusing cluster {name} (identical config)")
             wait_ready(kubeconfig, spec.workers + 1)
+            load_images(name, [ensure_toolbox_image()])
             return Cluster(name, kubeconfig, config_path, spec, node, created=False)
         with step(f"Deleting cluster {name} (its config differs)"):
             delete(name)
@@ -87,6 +89,7 @@ def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str |
             proc.run([kindbin.kind(), "create", "cluster", "--name", name, "--config", config_path,
                       "--kubeconfig", kubeconfig, "--retain"], log=log)
             wait_ready(kubeconfig, spec.workers + 1)
+            load_images(name, [ensure_toolbox_image()])
         except BaseException:
             export_logs(name, state / "failed-create-logs")
             delete(name)
@@ -112,6 +115,12 @@ def wait_ready(kubeconfig: Path, nodes: int) -> None:
 
     wait_for(f"{nodes} nodes Ready", nodes_ready, "nodes_ready")
     wait_for("kube-system pods running", system_pods, "system_pods_running")
+
+
+def load_images(name: str, tags: list[str]) -> None:
+    """Make local images available on every node (kind skips nodes that already have them)."""
+    for tag in tags:
+        proc.run([kindbin.kind(), "load", "docker-image", tag, "--name", name], log=state_dir(name) / "load.log")
 
 
 def delete(name: str) -> None:

@@ -42,9 +42,14 @@ def engine_running() -> bool:
         return False
 
 
+# kind's advice for multi-node clusters: every kubelet and containerd watches files via inotify.
+SYSCTLS = {"fs/inotify/max_user_instances": 512, "fs/inotify/max_user_watches": 524288}
+
+
 @cache
 def ensure_engine() -> None:
     """Make a Docker engine that can run privileged containers available, or fail in one line."""
+    _raise_sysctls()
     if engine_running():
         if _needs_capfilter() and not _capfilter_configured():
             raise HarnessError("the running Docker engine cannot start --privileged containers on this "
@@ -57,6 +62,16 @@ def ensure_engine() -> None:
         _install_capfilter()
     with step("Starting the Docker engine"):
         _start_dockerd()
+
+
+def _raise_sysctls() -> None:
+    for key, value in SYSCTLS.items():
+        path = Path("/proc/sys") / key
+        try:
+            if int(path.read_text()) < value:
+                path.write_text(str(value))
+        except (OSError, ValueError):
+            pass  # not root or not Linux: kind still works for small clusters
 
 
 def ensure_packages(packages: dict[str, str]) -> None:

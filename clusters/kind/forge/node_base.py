@@ -44,8 +44,8 @@ def ensure_node_base() -> str:
                 "cni": binaries.cni_plugins()}
     with step("Assembling the node base rootfs (Debian + kind base files)"):
         tree = rootfs.debian_rootfs("node", components()["node_packages"])
-        work = cache_dir("node-base") / recipe_key()
-        shutil.rmtree(work, ignore_errors=True)
+        work = cache_dir("node-base", recipe_key())
+        shutil.rmtree(work / "rootfs", ignore_errors=True)
         proc.run(["cp", "-a", tree, work / "rootfs"], log=log)
         _customise(work / "rootfs", bins, log)
     with step(f"Importing {tag}"):

@@ -1,0 +1,174 @@
+"""FakeDriver: wires inventory, publisher, gRPC services, registration and the control server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from typing import Any
+
+import grpc
+
+from drivers.fake_gpu import health, node_service, profiles, registration
+from drivers.fake_gpu.capabilities import Capabilities, probe
+from drivers.fake_gpu.checkpoint import Checkpoint
+from drivers.fake_gpu.claim_status import ClaimStatusWriter
+from drivers.fake_gpu.claims import ClaimSource
+from drivers.fake_gpu.config import DriverConfig
+from drivers.fake_gpu.control import ControlServer
+from drivers.fake_gpu.faults import Faults
+from drivers.fake_gpu.kubeapi import KubeApi
+from drivers.fake_gpu.preparer import Preparer
+from drivers.fake_gpu.profiles import FakeDevice, Inventory
+from drivers.fake_gpu.publisher import Publisher
+from drivers.fake_gpu.stubs import load as load_stubs
+
+log = logging.getLogger(__name__)
+GRPC_WORKERS = 64  # health streams and hung calls each hold a worker thread
+
+
+def crash_process(exit_code: int, restart: bool) -> None:
+    """What POST /crash does in a real driver process: die now, or re-exec with the same arguments."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if restart:
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    os._exit(exit_code)
+
+
+class FakeDriver:
+    def __init__(self, cfg: DriverConfig, *, claims: ClaimSource, api: KubeApi | None,
+                 crash: Callable[[int, bool], None] = crash_process) -> None:
+        self.cfg, self.api, self.crash = cfg, api, crash
+        self.stubs = load_stubs()
+        if api is not None and cfg.capabilities == "auto":
+            self.caps = probe(api, cfg.driver_name, cfg.node_name)
+        else:
+            self.caps = Capabilities.parse("" if cfg.capabilities == "auto" else cfg.capabilities)
+        self.faults = Faults()
+        self.hub = health.HealthHub(pool=cfg.node_name, interval=cfg.health_interval)
+        self.registration = registration.RegistrationState()
+        self.publisher = Publisher(api, cfg.driver_name, cfg.node_name, self.caps)
+        self.status = ClaimStatusWriter(api, cfg.driver_name, enabled=self.caps.device_status)
+        self._inv_lock = threading.Lock()
+        self._inventory = profiles.build(cfg.profile, cfg.node_name, cfg.options)
+        self.checkpoint = Checkpoint(cfg.checkpoint_file)
+        self.preparer = Preparer(driver=cfg.driver_name, node=cfg.node_name, claims=claims,
+                                 checkpoint=self.checkpoint, cdi_root=cfg.cdi_root,
+                                 inventory=self.inventory, status=self.status)
+        self._dra_server: grpc.Server | None = None
+        self._reg_server: grpc.Server | None = None
+        self.control: ControlServer | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self, control: bool = True) -> FakeDriver:
+        cfg = self.cfg
+        for d in (cfg.plugin_dir, cfg.registry_dir, cfg.cdi_root):
+            d.mkdir(parents=True, exist_ok=True)
+        inv = self._inventory
+        self.hub.set_inventory([d.name for d in inv.devices], inv.health_timeout_seconds)
+        self._publish_or_log()
+        # DRA service first: the kubelet connects to the endpoint right after GetInfo.
+        self._dra_server = self._serve(cfg.dra_socket, self._add_dra_services)
+        self._reg_server = self._serve(cfg.registration_socket, self._add_registration)
+        if control:
+            self.control = ControlServer(self, cfg.control_host, cfg.control_port).start()
+        return self
+
+    def stop(self, withdraw: bool = True) -> None:
+        """Graceful shutdown: stop serving, end health streams, withdraw the pool's slices."""
+        if self.control:
+            self.control.stop()
+        self.hub.stop()
+        self.faults.release()
+        for server in (self._reg_server, self._dra_server):
+            if server is not None:
+                server.stop(grace=1).wait()
+        if withdraw and not self.cfg.keep_slices_on_exit:
+            try:
+                self.publisher.withdraw()
+            except Exception as exc:  # noqa: BLE001 - shutting down anyway; say why slices stay
+                log.warning("could not withdraw ResourceSlices: %s", exc)
+
+    def _serve(self, path: Any, add: Callable[[grpc.Server], None]) -> grpc.Server:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=GRPC_WORKERS))
+        add(server)
+        if server.add_insecure_port(f"unix://{path}") != 1:
+            raise RuntimeError(f"cannot listen on {path}")
+        server.start()
+        return server
+
+    def _add_dra_services(self, server: grpc.Server) -> None:
+        s = self.stubs
+        mods = {"v1": (s.dra_v1_grpc, s.dra_v1), "v1beta1": (s.dra_v1beta1_grpc, s.dra_v1beta1)}
+        for v in self.cfg.dra_versions:
+            grpc_mod, pb = mods[v]
+            svc = node_service.servicer(grpc_mod, pb, preparer=self.preparer, faults=self.faults,
+                                        with_share_id=(v == "v1"))
+            grpc_mod.add_DRAPluginServicer_to_server(svc, server)
+        hmods = {"v1alpha1": (s.health_v1alpha1_grpc, s.health_v1alpha1),
+                 "v1": (s.health_v1_grpc, s.health_v1)}
+        for v in self.cfg.health_versions:
+            grpc_mod, pb = hmods[v]
+            hsvc = health.servicer(grpc_mod, pb, v, self.hub)
+            grpc_mod.add_DRAResourceHealthServicer_to_server(hsvc, server)
+
+    def _add_registration(self, server: grpc.Server) -> None:
+        svc = registration.servicer(
+            self.stubs, driver=self.cfg.driver_name, endpoint=str(self.cfg.dra_socket),
+            versions=registration.supported_versions(self.cfg.dra_versions, self.cfg.health_versions),
+            state=self.registration, faults=self.faults)
+        self.stubs.reg_grpc.add_RegistrationServicer_to_server(svc, server)
+
+    # --- inventory -------------------------------------------------------------------------
+    def inventory(self) -> Inventory:
+        with self._inv_lock:
+            return self._inventory
+
+    def set_inventory(self, *, profile: str | None = None, options: dict[str, dict[str, Any]] | None = None,
+                      devices: list[dict[str, Any]] | None = None,
+                      counter_sets: list[dict[str, Any]] | None = None) -> Inventory:
+        """Swap the fake hardware, republish and push the new device list to health streams.
+
+        Raises the API error if publishing failed (the inventory is changed anyway, like hardware).
+        """
+        with self._inv_lock:
+            if devices is not None:
+                cur = self._inventory
+                inv = Inventory(profile=cur.profile, devices=[FakeDevice.from_api(d) for d in devices],
+                                counter_sets=counter_sets or [], device_classes=cur.device_classes,
+                                health_timeout_seconds=cur.health_timeout_seconds)
+            else:
+                inv = profiles.build(profile or self._inventory.profile, self.cfg.node_name, options)
+            self._inventory = inv
+        self.hub.set_inventory([d.name for d in inv.devices], inv.health_timeout_seconds)
+        self.publisher.publish(inv)
+        return inv
+
+    def _publish_or_log(self) -> None:
+        try:
+            self.publisher.publish(self._inventory)
+        except Exception as exc:  # noqa: BLE001 - serve the kubelet anyway; /state shows the error
+            log.error("publishing ResourceSlices failed: %s", exc)
+
+    # --- observation -----------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        cfg = self.cfg
+        return {
+            "driver": cfg.driver_name, "node": cfg.node_name, "pool": cfg.node_name, "pid": os.getpid(),
+            "sockets": {"dra": str(cfg.dra_socket), "registration": str(cfg.registration_socket)},
+            "versions": registration.supported_versions(cfg.dra_versions, cfg.health_versions),
+            "capabilities": self.caps.to_json(),
+            "registration": self.registration.to_json(),
+            "inventory": self.inventory().to_json(),
+            "health": self.hub.snapshot(),
+            "healthStreams": {"open": self.hub.open_streams(), "opened": dict(self.hub.streams_opened)},
+            "prepared": self.checkpoint.snapshot(),
+            "faults": self.faults.snapshot(),
+            "slices": {"generation": self.publisher.generation, "published": self.publisher.desired,
+                       "error": self.publisher.last_error},
+            "claimStatus": {"served": self.status.served, "errors": list(self.status.errors)},
+        }

@@ -1,0 +1,66 @@
+"""Allure HTML: install allure-commandline from npm once (cached outside the repo) and render.
+
+The npm package bundles the whole Allure 2 distribution (jars), so after the one install it works
+offline with Java. Missing Java/npm is not a run failure: one line says why the artefact is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from dra_conformance.errors import HarnessError
+from dra_conformance.paths import cache_dir
+from dra_conformance.proc import run
+
+ALLURE_VERSION = "2.46.1"
+PACKAGE = "allure-commandline"
+
+
+class AllureUnavailable(HarnessError):
+    """Allure HTML cannot be produced here (no Java, no npm, install failed)."""
+
+
+def _installed(prefix: Path) -> Path | None:
+    pkg = prefix / "node_modules" / PACKAGE / "package.json"
+    binary = prefix / "node_modules" / ".bin" / "allure"
+    try:
+        version = json.loads(pkg.read_text()).get("version")
+    except (OSError, json.JSONDecodeError):
+        return None
+    return binary if version == ALLURE_VERSION and binary.exists() else None
+
+
+def ensure_allure(log: Path | None = None) -> Path:
+    """Path of the `allure` launcher, installing allure-commandline@ALLURE_VERSION on first use."""
+    if shutil.which("java") is None:
+        raise AllureUnavailable("Allure HTML skipped: Java not found "
+                                "(apt-get install openjdk-17-jre-headless)")
+    prefix = cache_dir("tools", "allure", ALLURE_VERSION)
+    binary = _installed(prefix)
+    if binary:
+        return binary
+    if shutil.which("npm") is None:
+        raise AllureUnavailable("Allure HTML skipped: npm not found to install allure-commandline")
+    try:
+        run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-package-lock",
+             f"{PACKAGE}@{ALLURE_VERSION}"], log=log, timeout=600)
+    except HarnessError as exc:
+        raise AllureUnavailable(f"Allure HTML skipped: npm install failed: {exc}") from exc
+    binary = _installed(prefix)
+    if binary is None:
+        raise AllureUnavailable(f"Allure HTML skipped: {PACKAGE}@{ALLURE_VERSION} missing after npm install")
+    return binary
+
+
+def render_allure(results: Path, out: Path, log: Path | None = None) -> Path:
+    """`allure generate <results> -o <out> --clean --single-file`; returns out/index.html."""
+    if not results.is_dir() or not any(results.iterdir()):
+        raise AllureUnavailable(f"Allure HTML skipped: no Allure results in {results}")
+    binary = ensure_allure(log)
+    try:
+        run([binary, "generate", results, "-o", out, "--clean", "--single-file"], log=log, timeout=600)
+    except HarnessError as exc:
+        raise AllureUnavailable(f"Allure HTML skipped: allure generate failed: {exc}") from exc
+    return out / "index.html"

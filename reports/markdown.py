@@ -1,0 +1,102 @@
+"""The matrix as a Markdown summary (GitHub job summaries, PR comments, the bundle's index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ICON = {"pass": "✅", "fail": "❌", "skip": "⏭️", "partial": "⚠️", "not_run": "⏸️"}
+_EXCERPT_LINES = 25
+
+
+def _esc(text: Any) -> str:
+    # Table cells: pipes and newlines would break the row.
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _counts(c: dict[str, Any]) -> str:
+    parts = []
+    passed = c.get("passed", 0) + c.get("xpassed", 0)
+    if passed:
+        parts.append(f"{passed} passed")
+    failed = c.get("failed", 0) + c.get("error", 0)
+    skipped = c.get("skipped", 0) + c.get("xfailed", 0)
+    if failed:
+        parts.append(f"**{failed} failed**")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    if c.get("not_run"):
+        parts.append(f"{c['not_run']} not run")
+    return ", ".join(parts) or "no tests"
+
+
+def _fence(text: str) -> str:
+    lines = text.rstrip().splitlines()
+    if len(lines) > _EXCERPT_LINES:
+        lines = lines[:_EXCERPT_LINES] + [f"… ({len(lines) - _EXCERPT_LINES} more lines)"]
+    body = "\n".join(lines).replace("```", "ʼʼʼ")
+    return f"```text\n{body}\n```"
+
+
+def render_markdown(matrix: dict[str, Any]) -> str:
+    cols = matrix["columns"]
+    totals = matrix["totals"]
+    out = ["# DRA conformance matrix", ""]
+    out.append(f"Generated {matrix['generated_at']} · {len(cols)} run(s) · "
+               f"{totals.get('total', 0)} tests: {_counts(totals)}")
+    out.append("")
+    if matrix["interrupted"]:
+        out += ["> **INTERRUPTED** — this report is partial; tests counted as *not run* never finished.", ""]
+
+    heads = [f"{_esc(c['k8s_version'])} / {_esc(c['profile'])}" for c in cols]
+    out.append("| feature | " + " | ".join(heads) + " |")
+    out.append("|---" * (len(cols) + 1) + "|")
+    for feature in matrix["features"]:
+        row = [f"`{_esc(feature)}`"]
+        for c in cols:
+            cell = matrix["cells"][feature].get(c["key"])
+            if not cell:
+                row.append("—")
+                continue
+            maturity = f" ({cell['maturity']})" if cell.get("maturity") else ""
+            row.append(f"{_ICON.get(cell['status'], '')} {_counts(cell)}{maturity}")
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+
+    out += ["## Runs", "", "| column | Kubernetes | profile | driver | run | outcome | certify |",
+            "|---|---|---|---|---|---|---|"]
+    for c in cols:
+        patch = f" ({c['k8s_patch']})" if c.get("k8s_patch") else ""
+        cert = c.get("certify") or {}
+        certify = ("passed" if cert.get("passed") else "**FAILED**") if cert.get("requested") else "—"
+        state = " **(interrupted)**" if c.get("interrupted") else ""
+        out.append(f"| {_esc(c['key'])} | {_esc(c['k8s_version'])}{_esc(patch)} | {_esc(c['profile'])} | "
+                   f"{_esc(c.get('driver') or '—')} | `{_esc(c.get('run_id') or '—')}` | "
+                   f"{_counts(c['totals'])}{state} | {certify} |")
+    out.append("")
+
+    skip_lines = [f"- **{_esc(col)}** · `{feature}`: {n}× {reason}"
+                  for feature, row in matrix["cells"].items()
+                  for col, cell in row.items()
+                  for reason, n in cell.get("skip_reasons", {}).items()]
+    if skip_lines:
+        out += ["## Skip reasons", "", *skip_lines, ""]
+
+    violations = [(c["key"], v) for c in cols for v in (c.get("certify") or {}).get("violations", [])]
+    if violations:
+        out += ["## Certification violations", ""]
+        out += [f"- **{_esc(col)}**: claimed capability `{v['capability']}` skipped in `{v['nodeid']}` "
+                f"({v['reason']})" for col, v in violations]
+        out.append("")
+
+    if matrix["failures"]:
+        out += ["## Failures", ""]
+        for f in matrix["failures"]:
+            out.append(f"### ❌ {_esc(f['column'])} · `{f['nodeid']}`")
+            out.append("")
+            out.append(f"{f['outcome']} in {f.get('phase') or '?'} (feature `{f['feature']}`): "
+                       f"{_esc(f['message'])}")
+            out.append("")
+            for d in f.get("diagnostics", []):
+                out += [f"<details><summary>diagnostics: {d['name']} ({d['path']})</summary>", "",
+                        _fence(d.get("excerpt") or "(file not available)"), "", "</details>", ""]
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,69 @@
+"""--dry-run-plan: what a selection would run on this version/profile, and why the rest is skipped.
+
+Uses the skip/skipif markers the harness applies at collection time (feature off in the profile,
+driver lacks a capability, …); skips decided only at run time cannot be predicted here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import pytest
+
+from reports.testmeta import marker_meta
+
+
+@dataclass
+class PlanEntry:
+    nodeid: str
+    run: bool
+    reason: str
+    feature: str | None
+    maturity: str | None
+
+
+def static_skip_reason(item: pytest.Item) -> str | None:
+    try:  # pytest's own evaluation of skip/skipif (conditions, string conditions, reasons)
+        from _pytest.skipping import evaluate_skip_marks
+        skip = evaluate_skip_marks(item)
+        if skip is not None:
+            return skip.reason or "skipped"
+    except Exception:  # noqa: BLE001 - private API changed or a condition failed: read marks directly
+        for mark in item.iter_markers("skip"):
+            return str(mark.kwargs.get("reason", mark.args[0] if mark.args else "skipped"))
+    for mark in item.iter_markers("xfail"):
+        if mark.kwargs.get("run") is False:
+            return f"xfail (not run): {mark.kwargs.get('reason', '')}".rstrip(": ")
+    return None
+
+
+def build_plan(items: list[pytest.Item]) -> list[PlanEntry]:
+    plan = []
+    for item in items:
+        meta = marker_meta(item)
+        reason = static_skip_reason(item)
+        plan.append(PlanEntry(item.nodeid, reason is None, reason or "", meta["feature"], meta["maturity"]))
+    return plan
+
+
+def render_plan(plan: list[PlanEntry], k8s_version: str | None, profile: str | None) -> list[str]:
+    runs = sum(e.run for e in plan)
+    lines = [f"Plan for Kubernetes {k8s_version or '?'}, profile {profile or 'default'}: "
+             f"{runs} to run, {len(plan) - runs} to skip"]
+    for e in plan:
+        tag = ", ".join(x for x in (e.feature, e.maturity) if x)
+        tag = f" [{tag}]" if tag else ""
+        lines.append(f"  run   {e.nodeid}{tag}" if e.run else f"  skip  {e.nodeid}{tag}: {e.reason}")
+    reasons = Counter(e.reason for e in plan if not e.run)
+    if reasons:
+        lines.append("Skip reasons:")
+        lines += [f"  {n:>4}× {reason}" for reason, n in reasons.most_common()]
+    return lines
+
+
+def plan_json(plan: list[PlanEntry], k8s_version: str | None, profile: str | None) -> str:
+    return json.dumps({"k8s_version": k8s_version, "profile": profile,
+                       "run": sum(e.run for e in plan), "skip": sum(not e.run for e in plan),
+                       "tests": [asdict(e) for e in plan]}, indent=2) + "\n"

@@ -1,0 +1,19 @@
+"""A test's DRA labels read from its markers: feature, maturity and required capabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+MATURITIES = ("ga", "beta", "alpha")
+
+
+def marker_meta(item: pytest.Item) -> dict[str, Any]:
+    feature_mark = item.get_closest_marker("feature")
+    feature = str(feature_mark.args[0]) if feature_mark and feature_mark.args else None
+    maturity = next((m for m in MATURITIES if item.get_closest_marker(m)), None)
+    caps: list[str] = []
+    for mark in item.iter_markers("capability"):
+        caps += [str(a) for a in mark.args if str(a) not in caps]
+    return {"feature": feature, "maturity": maturity, "capabilities": caps}

@@ -1,0 +1,185 @@
+"""Claims are allocated from published devices, reserved for their pods, and prepared on the right node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fixtures import builders as b
+from fixtures import devices as dv
+from fixtures import waits
+
+pytestmark = pytest.mark.feature("core")
+
+
+def results(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    return claim["status"]["allocation"]["devices"]["results"]
+
+
+def device_keys(env: dict[str, str]) -> set[str]:
+    return {v for k, v in env.items() if k.startswith("DRA_DEVICE_")}
+
+
+def assert_published(kit: Any, result: dict[str, Any], node: str) -> None:
+    """The allocated device is one the driver publishes on the node the pod runs on."""
+    assert result["driver"] == kit.driver.name
+    on_node = {(d.pool, d.name) for d in kit.driver.devices(None, node)}
+    assert (result["pool"], result["device"]) in on_node, f"{result} is not published on {node}"
+
+
+def test_claim_from_template_allocated_reserved_and_running(kit) -> None:
+    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_template(tmpl)})
+    running = kit.running(pod)
+    claim_name = kit.generated(pod, "gpu")
+    claim = kit.allocated(claim_name)
+    assert claim["metadata"]["ownerReferences"][0]["uid"] == running["metadata"]["uid"]
+    assert claim["metadata"]["annotations"]["resource.kubernetes.io/pod-claim-name"] == "gpu"
+    assert [r["uid"] for r in claim["status"]["reservedFor"]] == [running["metadata"]["uid"]]
+    (result,) = results(claim)
+    assert result["request"] == "gpu"
+    assert_published(kit, result, running["spec"]["nodeName"])
+
+
+@pytest.mark.capability("cdi-env")
+def test_container_sees_its_device_through_cdi(kit) -> None:
+    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_template(tmpl)})
+    kit.running(pod)
+    claim = kit.allocated(kit.generated(pod, "gpu"))
+    env = kit.env(pod)
+    assert device_keys(env) == {results(claim)[0]["device"]}
+    assert env["DRA_DRIVER"] == kit.driver.name
+    assert env["DRA_NODE"] == kit.api.get("Pod", pod, kit.ns)["spec"]["nodeName"]
+
+
+def test_external_claim_shared_by_containers(kit) -> None:
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_claim(claim)},
+                  containers=[kit.container("one", claims=["gpu"]), kit.container("two", claims=["gpu"])])
+    running = kit.running(pod)
+    allocated = waits.claim_reserved_for(kit.api, kit.ns, claim, running["metadata"]["uid"])
+    assert len(results(allocated)) == 1
+    if kit.driver.profile.has("cdi-env"):
+        assert device_keys(kit.env(pod, "one")) == device_keys(kit.env(pod, "two")) == {results(allocated)[0]["device"]}
+
+
+def test_external_claim_shared_by_pods(kit) -> None:
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
+    running = [kit.running(p) for p in pods]
+    assert running[0]["spec"]["nodeName"] == running[1]["spec"]["nodeName"], "a shared claim pins its pods to one node"
+    for p in running:
+        allocated = waits.claim_reserved_for(kit.api, kit.ns, claim, p["metadata"]["uid"])
+    assert {r["uid"] for r in allocated["status"]["reservedFor"]} == {p["metadata"]["uid"] for p in running}
+    assert_published(kit, results(allocated)[0], running[0]["spec"]["nodeName"])
+
+
+def test_cel_attribute_selector_places_pod_on_the_devices_node(kit) -> None:
+    cls, device = kit.pin("gpu")
+    claim = kit.claim([b.request("gpu", cls)])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    running = kit.running(pod)
+    (result,) = results(kit.allocated(claim))
+    assert (result["pool"], result["device"]) == (device.pool, device.name)
+    assert running["spec"]["nodeName"] == device.node
+
+
+def test_cel_selector_in_claim_request(kit) -> None:
+    device = kit.driver.devices("gpu")[-1]
+    selector = dv.unique_selector(kit.driver.name, device, kit.driver.devices(None))
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), selectors=[b.cel(selector)])])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    assert kit.running(pod)["spec"]["nodeName"] == device.node
+    assert results(kit.allocated(claim))[0]["device"] == device.name
+
+
+def _capacity(kit: Any) -> tuple[str, str]:
+    role = kit.driver.profile.role("gpu")
+    if role is None or not role.capacity:
+        pytest.skip("the driver profile names no capacity for role gpu")
+    device = kit.driver.devices("gpu")[0]
+    value = (device.capacity.get(role.capacity) or {}).get("value")
+    if value is None:
+        pytest.skip(f"device {device.name} publishes no capacity {role.capacity}")
+    return role.capacity, value
+
+
+def test_cel_capacity_selector_matches(kit) -> None:
+    cap, value = _capacity(kit)
+    expr = f'device.capacity["{dv.qualify(kit.driver.name, cap)[0]}"].{cap}.compareTo(quantity("{value}")) >= 0'
+    claim = kit.claim([b.request("gpu", kit.device_class(expr))])
+    kit.running(kit.pod({"gpu": b.from_claim(claim)}))
+    kit.allocated(claim)
+
+
+def test_cel_capacity_selector_without_match_stays_pending(kit) -> None:
+    cap, value = _capacity(kit)
+    bigger = f"{dv.parse_quantity(value) * 2}"
+    expr = f'device.capacity["{dv.qualify(kit.driver.name, cap)[0]}"].{cap}.compareTo(quantity("{bigger}")) >= 0'
+    claim = kit.claim([b.request("gpu", kit.device_class(expr))])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    waits.pod_unschedulable(kit.api, kit.ns, pod, "cannot allocate all claims")
+    assert not (kit.api.get("ResourceClaim", claim, kit.ns).get("status") or {}).get("allocation")
+
+
+def test_cel_selector_without_match_stays_pending(kit) -> None:
+    attr = next(iter(kit.driver.devices("gpu")[0].attributes))
+    cls = kit.device_class(f'{dv.attr_expr(kit.driver.name, attr)} == "no-device-has-this-value"')
+    pod = kit.pod({"gpu": b.from_template(kit.template([b.request("gpu", cls)]))})
+    waits.pod_unschedulable(kit.api, kit.ns, pod, "cannot allocate all claims")
+
+
+def test_cel_runtime_error_keeps_pod_pending(kit) -> None:
+    missing = dv.attr_expr(kit.driver.name, "no-such-attribute-anywhere")
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), selectors=[b.cel(f"{missing} == 1")])])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    waits.pod_unschedulable(kit.api, kit.ns, pod, "CEL runtime error")
+
+
+@pytest.mark.capability("multi-device")
+def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
+    kit.driver.node_for("gpu", at_least=2)  # skips when no node has two
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), count=2)])
+    running = kit.running(kit.pod({"gpu": b.from_claim(claim)}))
+    got = results(kit.allocated(claim))
+    assert len(got) == 2 and len({r["device"] for r in got}) == 2
+    for r in got:
+        assert_published(kit, r, running["spec"]["nodeName"])
+
+
+@pytest.mark.serial  # takes every device of the role on one node
+def test_allocation_mode_all_takes_every_device_of_the_node(kit) -> None:
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), mode="All")])
+    running = kit.running(kit.pod({"gpu": b.from_claim(claim)}))
+    node = running["spec"]["nodeName"]
+    got = {(r["pool"], r["device"]) for r in results(kit.allocated(claim))}
+    assert got == {(d.pool, d.name) for d in kit.driver.devices("gpu", node)}
+
+
+@pytest.mark.capability("multi-device")
+def test_match_attribute_constraint_satisfied(kit) -> None:
+    node = kit.driver.node_for("gpu", at_least=2)
+    attr = dv.shared_attribute(kit.driver.devices("gpu", node))
+    if attr is None:
+        pytest.skip("no attribute has one value on all gpu devices of a node")
+    cls = kit.driver.class_name("gpu")
+    claim = kit.claim([b.request("a", cls), b.request("b", cls)],
+                      constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
+    kit.running(kit.pod({"gpu": b.from_claim(claim)}))
+    got = results(kit.allocated(claim))
+    assert sorted(r["request"] for r in got) == ["a", "b"]
+
+
+@pytest.mark.capability("multi-device")
+def test_match_attribute_constraint_unsatisfiable_stays_pending(kit) -> None:
+    devices = kit.driver.devices("gpu")
+    attr = dv.distinct_attribute(devices)
+    if attr is None:
+        pytest.skip("no attribute differs between all gpu devices")
+    cls = kit.driver.class_name("gpu")
+    claim = kit.claim([b.request("a", cls), b.request("b", cls)],
+                      constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    waits.pod_unschedulable(kit.api, kit.ns, pod, "cannot allocate all claims")

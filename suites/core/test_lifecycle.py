@@ -1,0 +1,125 @@
+"""What happens to claims when pods end or restart, quota on claims, config, and a driver restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from dra_conformance.waiting import wait_for
+from fixtures import builders as b
+from fixtures import waits
+from fixtures.kubeapi import ApiError
+
+pytestmark = pytest.mark.feature("core")
+
+
+def test_generated_claim_deleted_after_pod_completes(kit) -> None:
+    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_template(tmpl)}, command="env")
+    claim = kit.generated(pod, "gpu")
+    waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
+    waits.gone(kit.api, "ResourceClaim", claim, kit.ns, key="claim_deleted")
+
+
+def test_external_claim_unreserved_and_deallocated_after_pod_completes(kit) -> None:
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_claim(claim)}, command="env")
+    kit.allocated(claim)
+    waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
+    done = waits.claim_deallocated(kit.api, kit.ns, claim)
+    assert done["metadata"]["name"] == claim, "an external claim outlives its pods"
+
+
+def test_external_claim_deallocated_after_last_pod_deleted(kit) -> None:
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
+    for p in pods:
+        kit.running(p)
+    kit.api.delete("Pod", pods[0], kit.ns, grace_seconds=0)
+    waits.gone(kit.api, "Pod", pods[0], kit.ns)
+    still = kit.api.get("ResourceClaim", claim, kit.ns)
+    assert still["status"].get("allocation"), "the claim is still in use by the second pod"
+    assert len(still["status"]["reservedFor"]) == 1
+    kit.api.delete("Pod", pods[1], kit.ns, grace_seconds=0)
+    waits.claim_deallocated(kit.api, kit.ns, claim)
+
+
+def test_generated_claim_kept_while_pod_restarts(kit) -> None:
+    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    # The container exits at once and restartPolicy Always brings it back: the pod is not done.
+    pod = kit.pod({"gpu": b.from_template(tmpl)}, command="env; exit 0", restart_policy="Always")
+    claim = kit.generated(pod, "gpu")
+    allocated = kit.allocated(claim)
+
+    def restarted(p: dict) -> bool:
+        return any(cs.get("restartCount", 0) >= 2 for cs in (p.get("status") or {}).get("containerStatuses") or [])
+    p = waits.pod(kit.api, kit.ns, pod, restarted, "to restart its container twice", "pod_finished")
+    now = kit.api.get("ResourceClaim", claim, kit.ns)
+    assert not now["metadata"].get("deletionTimestamp")
+    assert now["metadata"]["uid"] == allocated["metadata"]["uid"]
+    assert now["status"]["allocation"] == allocated["status"]["allocation"]
+    assert [r["uid"] for r in now["status"]["reservedFor"]] == [p["metadata"]["uid"]]
+
+
+def test_resource_quota_limits_claims(kit) -> None:
+    quota = kit.name("claims")
+    kit.create(b.quota(quota, kit.ns, {"count/resourceclaims.resource.k8s.io": "1"}))
+    wait_for(f"quota {quota} to be computed", lambda: (
+        "count/resourceclaims.resource.k8s.io" in ((kit.api.get("ResourceQuota", quota, kit.ns).get("status") or {})
+                                                   .get("hard") or {}), "status.hard not set yet"), "object_gone")
+    cls = kit.driver.class_name("gpu")
+    kit.claim([b.request("gpu", cls)])
+    with pytest.raises(ApiError) as info:
+        kit.claim([b.request("gpu", cls)])
+    assert info.value.status == 403, info.value
+    assert f"exceeded quota: {quota}, requested: count/resourceclaims.resource.k8s.io=1" in info.value.message
+
+
+@pytest.mark.capability("opaque-config")
+def test_opaque_class_and_claim_config_reach_the_container(kit) -> None:
+    drv = kit.driver.name
+    cls = kit.device_class(config=[b.opaque(drv, {"fromClass": "class-value"})])
+    claim = kit.claim([b.request("gpu", cls)], config=[b.opaque(drv, {"fromClaim": "claim-value"}, ["gpu"])])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    kit.running(pod)
+    allocated = kit.allocated(claim)
+    configs = allocated["status"]["allocation"]["devices"]["config"]
+    assert [(c["source"], c["opaque"]["parameters"]) for c in configs] == [
+        ("FromClass", {"fromClass": "class-value"}), ("FromClaim", {"fromClaim": "claim-value"})]
+    env = kit.env(pod)
+    assert env.get("DRA_PARAM_CLASS_FROMCLASS") == "class-value"
+    assert env.get("DRA_PARAM_CLAIM_FROMCLAIM") == "claim-value"
+
+
+def test_pod_with_node_name_and_unallocated_claim_stays_pending(kit) -> None:
+    node = kit.driver.node_for("gpu")
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    pod = kit.pod({"gpu": b.from_claim(claim)}, node_name=node)
+
+    def waiting(p: dict) -> bool:
+        phase = p["status"].get("phase")
+        assert phase == "Pending", f"a pod bypassing the scheduler must not start: {waits.describe_pod(kit.api, p)}"
+        # The kubelet refuses to prepare an unallocated claim and says so in a Warning event.
+        return any(e.get("type") == "Warning" for e in kit.api.events(kit.ns, pod))
+    waits.pod(kit.api, kit.ns, pod, waiting, "to report the unallocated claim", "pod_pending_reason")
+    assert not (kit.api.get("ResourceClaim", claim, kit.ns).get("status") or {}).get("allocation")
+
+
+@pytest.mark.serial
+@pytest.mark.capability("restart")
+def test_driver_restart_keeps_running_pods_and_serves_new_ones(kit) -> None:
+    cls, device = kit.pin("gpu")
+    first = kit.claim([b.request("gpu", cls)])
+    pod = kit.pod({"gpu": b.from_claim(first)})
+    before = kit.running(pod)
+    kit.driver.restart(device.node)
+    after = kit.api.get("Pod", pod, kit.ns)
+    assert after["status"]["phase"] == "Running"
+    assert after["status"]["containerStatuses"][0]["restartCount"] == 0
+    assert after["metadata"]["uid"] == before["metadata"]["uid"]
+    assert kit.api.get("ResourceClaim", first, kit.ns)["status"]["allocation"]
+    # The restarted plugin still prepares claims on that node.
+    kit.api.delete("Pod", pod, kit.ns, grace_seconds=0)
+    waits.claim_deallocated(kit.api, kit.ns, first)
+    second = kit.claim([b.request("gpu", cls)])
+    again = kit.running(kit.pod({"gpu": b.from_claim(second)}))
+    assert again["spec"]["nodeName"] == device.node

@@ -1,0 +1,65 @@
+"""Prioritized list (KEP-4816, `firstAvailable`): the first satisfiable subrequest wins."""
+
+from __future__ import annotations
+
+import pytest
+
+from fixtures import builders as b
+from fixtures import devices as dv
+
+pytestmark = pytest.mark.feature("prioritized_list")
+
+
+def _results(kit, claim: str) -> list[dict]:
+    return kit.allocated(claim)["status"]["allocation"]["devices"]["results"]
+
+
+def _impossible_class(kit) -> str:
+    attr = next(iter(kit.driver.devices("gpu")[0].attributes))
+    return kit.device_class(f'{dv.attr_expr(kit.driver.name, attr)} == "no-device-has-this-value"', prefix="none")
+
+
+def test_first_satisfiable_subrequest_is_chosen(kit) -> None:
+    gpu = kit.driver.class_name("gpu")
+    claim = kit.claim([b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)),
+                                                 b.subrequest("possible", gpu)])])
+    kit.running(kit.pod({"req": b.from_claim(claim)}))
+    (result,) = _results(kit, claim)
+    assert result["request"] == "req/possible"
+
+
+def test_first_subrequest_wins_when_both_fit(kit) -> None:
+    gpu = kit.driver.class_name("gpu")
+    claim = kit.claim([b.first_available("req", [b.subrequest("first", gpu), b.subrequest("second", gpu)])])
+    kit.running(kit.pod({"req": b.from_claim(claim)}))
+    assert [r["request"] for r in _results(kit, claim)] == ["req/first"]
+
+
+@pytest.mark.capability("opaque-config")
+def test_config_of_the_chosen_subrequest_is_used(kit) -> None:
+    drv, gpu = kit.driver.name, kit.driver.class_name("gpu")
+    claim = kit.claim(
+        [b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)), b.subrequest("possible", gpu)])],
+        config=[b.opaque(drv, {"chosen": "impossible"}, ["req/impossible"]),
+                b.opaque(drv, {"chosen": "possible"}, ["req/possible"])])
+    pod = kit.pod({"req": b.from_claim(claim)})
+    kit.running(pod)
+    assert [r["request"] for r in _results(kit, claim)] == ["req/possible"]
+    assert kit.env(pod).get("DRA_PARAM_CLAIM_CHOSEN") == "possible"
+
+
+def test_constraint_selects_the_compatible_subrequest(kit) -> None:
+    gpu_role, nic_role = kit.driver.profile.role("gpu"), kit.driver.profile.role("nic")
+    if nic_role is None or not gpu_role or not gpu_role.match or set(gpu_role.match) != set(nic_role.match):
+        pytest.skip("needs gpu and nic roles told apart by the same attribute")
+    attr = next(iter(gpu_role.match))
+    node = next((n for n in kit.driver.nodes("gpu", 2) if n in kit.driver.nodes("nic")), None)
+    if node is None:
+        pytest.skip("no node has two gpus and a nic")
+    gpu, nic = kit.driver.class_name("gpu"), kit.driver.class_name("nic")
+    # b prefers a nic, but `a` is a gpu and both must agree on the role attribute: b falls back to a gpu.
+    claim = kit.claim([b.request("a", gpu),
+                       b.first_available("b", [b.subrequest("nic", nic), b.subrequest("gpu", gpu)])],
+                      constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
+    kit.running(kit.pod({"c": b.from_claim(claim)}))
+    assert sorted(r["request"] for r in _results(kit, claim)) == ["a", "b/gpu"]

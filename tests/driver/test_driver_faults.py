@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import time
+
+import grpc
+import pytest
+
+from tests.driver.rig import Rig, ref
+
+
+@pytest.mark.parametrize("rpc", ["prepare", "unprepare"])
+def test_fail_next_n_calls_then_succeed(rig: Rig, rpc: str) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    uid = claim["metadata"]["uid"]
+    call = rig.kubelet.prepare if rpc == "prepare" else rig.kubelet.unprepare
+    rig.control.fail(rpc, count=2, message="boom")
+    for _ in range(2):
+        with pytest.raises(grpc.RpcError) as err:
+            call([ref(claim)])
+        assert err.value.code() == grpc.StatusCode.INTERNAL and err.value.details() == "boom"
+    assert call([ref(claim)]).claims[uid].error == ""
+    stats = rig.control.state()["faults"]["stats"][rpc]
+    assert (stats["calls"], stats["failed"], stats["ok"]) == (3, 2, 1)
+
+
+def test_fail_as_claim_error_prepares_nothing(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    uid = claim["metadata"]["uid"]
+    rig.control.fail("prepare", scope="claim", message="device busy")
+    assert rig.kubelet.prepare([ref(claim)]).claims[uid].error == "device busy"
+    assert not rig.spec_file(claim).exists()
+    assert rig.kubelet.prepare([ref(claim)]).claims[uid].devices[0].device_name == "gpu-0"
+
+
+def test_hang_until_released(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    uid = claim["metadata"]["uid"]
+    rig.control.hang("prepare")
+    fut = rig.kubelet.prepare_future([ref(claim)])
+    rig.control.wait_calls("prepare", "hanging", 1, timeout=10)
+    assert not fut.done() and not rig.spec_file(claim).exists()
+    assert rig.control.release("prepare") == 1
+    assert fut.result(timeout=10).claims[uid].devices[0].device_name == "gpu-0"
+    assert rig.control.state()["faults"]["stats"]["prepare"]["hanging"] == 0
+
+
+def test_hung_call_ends_when_the_kubelet_gives_up(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    rig.control.hang("unprepare", count=-1)
+    with pytest.raises(grpc.RpcError) as err:
+        rig.kubelet.unprepare([ref(claim)], timeout=0.5)
+    assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    rig.control.wait_calls("unprepare", "ok", 1, timeout=10)  # the server side let go as well
+    assert rig.control.state()["faults"]["stats"]["unprepare"]["hanging"] == 0
+
+
+def test_delay_applies_until_cleared(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    rig.control.delay("prepare", 0.3)
+    for _ in range(2):
+        start = time.monotonic()
+        rig.kubelet.prepare([ref(claim)])
+        assert time.monotonic() - start >= 0.3
+    rig.control.clear_faults("prepare")
+    start = time.monotonic()
+    rig.kubelet.prepare([ref(claim)])
+    assert time.monotonic() - start < 0.3
+
+
+def test_faults_run_in_order(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    rig.control.fail("prepare", count=1, message="first")
+    rig.control.fail("prepare", count=1, message="second", code="UNAVAILABLE")
+    codes = []
+    for _ in range(2):
+        with pytest.raises(grpc.RpcError) as err:
+            rig.kubelet.prepare([ref(claim)])
+        codes.append((err.value.code(), err.value.details()))
+    assert codes == [(grpc.StatusCode.INTERNAL, "first"), (grpc.StatusCode.UNAVAILABLE, "second")]
+    assert rig.control.state()["faults"]["pending"]["prepare"] == []
