@@ -10,6 +10,7 @@ pytest_plugins = [
     "fixtures.objects",
     "fixtures.selection",
     "fixtures.diagnostics",
+    "reports.plugin",
 ]
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,10 +69,24 @@ def _pull(image: str) -> bool:
 def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str | None = None) -> Cluster:
     """A running cluster for `spec`: reused when its rendered config is identical, else (re)created."""
     host.ensure_engine()
-    spec = config.ClusterSpec(spec.version, spec.profile, spec.workers, host.cgroup_version())
+    spec = config.ClusterSpec(spec.version, spec.profile, spec.workers, host.cgroup_version(),
+                              host.has_sys_resource())
     node = image or node_image(spec, image_source)
     rendered = config.dump(config.render(spec, node))
     name = config.cluster_name(spec)
+    with _locked(name):
+        return _ensure(spec, name, node, rendered)
+
+
+@contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """One process at a time creates, reuses or deletes a given cluster (xdist, parallel runs)."""
+    with (cache_dir("clusters") / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cluster:
     state = state_dir(name)
     config_path, kubeconfig = state / "kind-config.yaml", state / "kubeconfig"
     if name in existing():

@@ -19,6 +19,9 @@ class ClusterSpec:
     profile: str = "default"
     workers: int = 2
     host_cgroup: int = 1
+    # Without CAP_SYS_RESOURCE no process can lower its oom_score_adj, and runc fails every pod
+    # sandbox that asks for a negative one; containerd then has to clamp it to its own value.
+    host_sys_resource: bool = True
 
     @property
     def release(self) -> versions.Release:
@@ -48,10 +51,7 @@ def render(spec: ClusterSpec, node_image: str) -> dict[str, Any]:
         "name": cluster_name(spec),
         "nodes": [{"role": "control-plane", "image": node_image}]
         + [{"role": "worker", "image": node_image} for _ in range(spec.workers)],
-        # containerd >= 2.0 enables CDI by default; saying so keeps the config explicit and also
-        # covers node images with containerd 1.7.
-        "containerdConfigPatches": ['[plugins."io.containerd.grpc.v1.cri"]\n  enable_cdi = true\n'
-                                    '  cdi_spec_dirs = ["/etc/cdi", "/var/run/cdi"]\n'],
+        "containerdConfigPatches": [_containerd_patch(spec)],
         "kubeadmConfigPatches": patches,
     }
     if gates := versions.profile_gates(spec.profile, rel.minor):
@@ -59,6 +59,16 @@ def render(spec: ClusterSpec, node_image: str) -> dict[str, Any]:
     if runtime := versions.runtime_config(spec.profile, rel.minor):
         config["runtimeConfig"] = runtime
     return config
+
+
+def _containerd_patch(spec: ClusterSpec) -> str:
+    # containerd >= 2.0 enables CDI by default; saying so keeps the config explicit and also covers
+    # node images with containerd 1.7.
+    lines = ['[plugins."io.containerd.grpc.v1.cri"]', "  enable_cdi = true",
+             '  cdi_spec_dirs = ["/etc/cdi", "/var/run/cdi"]']
+    if not spec.host_sys_resource:
+        lines.append("  restrict_oom_score_adj = true")
+    return "\n".join(lines) + "\n"
 
 
 def _extra_args(kubeadm_api: str, args: dict[str, str]) -> dict[str, Any]:

@@ -94,12 +94,20 @@ def _present(probe: str) -> bool:
     return shutil.which(probe) is not None or Path("/usr/sbin", probe).exists()
 
 
+def _bounding_set() -> int:
+    return next(int(line.split()[1], 16) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("CapBnd:"))
+
+
 def _needs_capfilter() -> bool:
     """True when this process's bounding set lacks a capability the kernel knows."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
-    bounding = next(int(line.split()[1], 16) for line in Path("/proc/self/status").read_text().splitlines()
-                    if line.startswith("CapBnd:"))
-    return bounding != (1 << (last + 1)) - 1
+    return _bounding_set() != (1 << (last + 1)) - 1
+
+
+def has_sys_resource() -> bool:
+    """Whether containers here can get CAP_SYS_RESOURCE (bit 24), e.g. to lower oom_score_adj."""
+    return bool(_bounding_set() & (1 << 24))
 
 
 def _capfilter_configured() -> bool:

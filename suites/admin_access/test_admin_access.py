@@ -7,7 +7,7 @@ import pytest
 from fixtures import builders as b
 from fixtures.kubeapi import ApiError
 
-pytestmark = [pytest.mark.feature("admin_access"), pytest.mark.capability("admin-access")]
+pytestmark = pytest.mark.feature("admin_access")
 
 LABEL = "resource.kubernetes.io/admin-access"
 REJECTED = ("admin access to devices requires the `resource.kubernetes.io/admin-access: true` label "
@@ -31,6 +31,7 @@ def _label(kit) -> None:
     kit.api.patch("Namespace", kit.ns, {"metadata": {"labels": {LABEL: "true"}}})
 
 
+@pytest.mark.capability("admin-access")
 def test_labelled_namespace_allows_admin_access(kit) -> None:
     _label(kit)
     claim = kit.claim(_admin_spec(kit.driver.class_name("gpu"))["devices"]["requests"])
@@ -39,6 +40,7 @@ def test_labelled_namespace_allows_admin_access(kit) -> None:
     assert result.get("adminAccess") is True
 
 
+@pytest.mark.capability("admin-access")
 def test_admin_claim_gets_an_already_allocated_device(kit) -> None:
     cls, device = kit.pin("gpu")
     user = kit.claim([b.request("gpu", cls)])

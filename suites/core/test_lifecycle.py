@@ -22,7 +22,8 @@ def test_generated_claim_deleted_after_pod_completes(kit) -> None:
 
 def test_external_claim_unreserved_and_deallocated_after_pod_completes(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
-    pod = kit.pod({"gpu": b.from_claim(claim)}, command="env")
+    # Short-lived, yet long enough to observe the allocation before the pod is done.
+    pod = kit.pod({"gpu": b.from_claim(claim)}, command="env; sleep 3")
     kit.allocated(claim)
     waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
     done = waits.claim_deallocated(kit.api, kit.ns, claim)

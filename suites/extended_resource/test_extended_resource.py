@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dra_conformance.waiting import wait_for
-from fixtures import builders as b
 from fixtures import waits
 
-pytestmark = [pytest.mark.feature("extended_resource"), pytest.mark.serial]
+pytestmark = pytest.mark.feature("extended_resource")
 ANNOTATION = "resource.kubernetes.io/extended-resource-claim"
 
 
@@ -64,7 +63,7 @@ def test_overcommit_stays_pending_until_the_device_frees(kit) -> None:
 
 def test_special_claim_deleted_when_pod_completes(kit) -> None:
     cls, _ = kit.pin("gpu")
-    pod = _ext_pod(kit, f"deviceclass.resource.kubernetes.io/{cls}", command="env")
+    pod = _ext_pod(kit, f"deviceclass.resource.kubernetes.io/{cls}", command="env; sleep 3")
     claim = _special_claim(kit, pod)
     waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
     waits.gone(kit.api, "ResourceClaim", claim["metadata"]["name"], kit.ns, key="claim_deleted")

@@ -8,7 +8,7 @@ from dra_conformance.waiting import timeout, wait_for
 from fixtures import builders as b
 from fixtures.podresources import PodResourcesClient, Unreachable, dynamic_resources, node_socket
 
-pytestmark = [pytest.mark.feature("pod_resources"), pytest.mark.capability("pod-resources")]
+pytestmark = pytest.mark.feature("pod_resources")
 
 
 @pytest.fixture

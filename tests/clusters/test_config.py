@@ -85,3 +85,10 @@ def test_rendering_is_deterministic():
 def test_unknown_profile_is_one_line_error():
     with pytest.raises(HarnessError, match="unknown profile"):
         _render("1.34", "gpu-everything")
+
+
+def test_oom_score_adj_is_clamped_only_where_containers_lack_sys_resource():
+    ok = config.render(config.ClusterSpec("1.34", "default", 1, 1, True), "x")["containerdConfigPatches"][0]
+    clamped = config.render(config.ClusterSpec("1.34", "default", 1, 1, False), "x")["containerdConfigPatches"][0]
+    assert "restrict_oom_score_adj" not in ok
+    assert "restrict_oom_score_adj = true" in clamped

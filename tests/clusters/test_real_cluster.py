@@ -17,6 +17,7 @@ from clusters.kind import cluster, config, host, versions
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
 from dra_conformance import kube, proc
 from dra_conformance.waiting import wait_for
+from fixtures.kubeapi import Api
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("real-cluster")]
 PROFILE = "all-dra"
@@ -61,8 +62,7 @@ def test_profile_gates_reach_every_component(made, api):
         set_gates = dict(kv.split("=") for kv in flag.removeprefix("--feature-gates=").split(","))
         assert {g: str(v).lower() for g, v in gates.items()}.items() <= set_gates.items(), component
     for node in client.CoreV1Api(api).list_node().items:
-        configz = api.call_api(f"/api/v1/nodes/{node.metadata.name}/proxy/configz", "GET",
-                               auth_settings=["BearerToken"], response_type="object", _return_http_data_only=True)
+        configz = Api(api).request("GET", f"/api/v1/nodes/{node.metadata.name}/proxy/configz")
         kubelet_gates = configz["kubeletconfig"].get("featureGates", {})
         assert gates.items() <= kubelet_gates.items(), node.metadata.name
 
@@ -74,13 +74,17 @@ def test_static_cdi_device_reaches_a_container(made):
     spec = {"cdiVersion": "0.6.0", "kind": kind,
             "devices": [{"name": "dev0", "containerEdits": {"env": ["STATIC_CDI_DEVICE=dev0"]}}]}
     uid = uuid.uuid4().hex[:8]
-    sandbox = {"metadata": {"name": f"cdi-{uid}", "namespace": "default", "uid": uid}, "linux": {}}
+    # A host-network sandbox in its own systemd slice (the nodes use the systemd cgroup driver).
+    sandbox = {"metadata": {"name": f"cdi-{uid}", "namespace": "default", "uid": uid},
+               "linux": {"cgroup_parent": f"selftest{uid}.slice",
+                         "security_context": {"namespace_options": {"network": 2}}}}
     container = {"metadata": {"name": "c"}, "image": {"image": ensure_toolbox_image()},
                  "command": ["sleep", "3600"], "CDI_devices": [{"name": f"{kind}=dev0"}], "linux": {}}
     docker = host.docker()
     files = {f"/var/run/cdi/{uid}.json": spec, f"/tmp/{uid}-pod.json": sandbox, f"/tmp/{uid}-c.json": container}
     for path, body in files.items():
-        proc.run([docker, "exec", "-i", worker, "sh", "-c", f"cat > {path}"], input=json.dumps(body).encode())
+        proc.run([docker, "exec", "-i", worker, "sh", "-c", f"mkdir -p /var/run/cdi && cat > {path}"],
+                 input=json.dumps(body).encode())
     pod = proc.output([docker, "exec", worker, "crictl", "runp", f"/tmp/{uid}-pod.json"]).strip()
     try:
         ctr = proc.output([docker, "exec", worker, "crictl", "create", pod, f"/tmp/{uid}-c.json",

@@ -2,21 +2,18 @@
 driver source and its dependencies installed by the host's pip with `--target` (cp311 manylinux
 wheels). Online users can use deploy/Dockerfile instead.
 
-    tag = build_image(ensure_base_image(), "fake-gpu-dra-driver:dev")   # base from the forge
-    load_into_kind(tag, cluster="dra")                                    # or load_into_nodes(tag, [...])
+    tag = ensure_image()          # content-addressed: rebuilt only when the driver or its deps change
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from dra_conformance.errors import HarnessError
 from dra_conformance.paths import cache_dir
 from dra_conformance.proc import run
 from drivers.fake_gpu.stubs import ensure_generated
@@ -25,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 DRIVER_DIR = HERE.parent
 RUNTIME_PACKAGES = ("grpcio", "protobuf", "kubernetes", "pyyaml")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64")
-DEFAULT_TAG = "fake-gpu-dra-driver:dev"
+REPO = "dra-conformance.local/fake-gpu-driver"
 
 OFFLINE_DOCKERFILE = """\
 FROM {base}
@@ -65,7 +62,28 @@ def _copy_driver(dest: Path) -> None:
     # deploy/ is host-side tooling; the driver process never imports it
 
 
-def build_image(base_image: str, tag: str = DEFAULT_TAG, *, log: Path | None = None) -> str:
+def source_digest() -> str:
+    """Hash of everything that goes into the image except the base: driver source and pins."""
+    h = hashlib.sha256("\n".join(pinned_requirements()).encode())
+    for f in sorted(DRIVER_DIR.rglob("*")):
+        if f.is_file() and "deploy" not in f.parts and "gen" not in f.relative_to(DRIVER_DIR).parts \
+                and f.suffix not in (".pyc", ".lock"):
+            h.update(f.relative_to(DRIVER_DIR).as_posix().encode() + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def ensure_image(*, log: Path | None = None) -> str:
+    """The offline-built driver image for this source tree, built when not in the engine yet."""
+    from clusters.kind.forge import images
+    from clusters.kind.forge.base_image import ensure_base_image
+
+    tag = f"{REPO}:{source_digest()}"
+    if not images.exists(tag):
+        build_image(ensure_base_image(), tag, log=log or cache_dir("logs") / "driver-image.log")
+    return tag
+
+
+def build_image(base_image: str, tag: str, *, log: Path | None = None) -> str:
     """`docker build` (classic builder: DOCKER_BUILDKIT=0, no registry access) FROM `base_image`.
 
     `base_image` must be local and have Debian bookworm's python3 (3.11) on PATH; the forge's
@@ -81,22 +99,5 @@ def build_image(base_image: str, tag: str = DEFAULT_TAG, *, log: Path | None = N
     return tag
 
 
-def load_into_kind(tag: str, cluster: str, *, log: Path | None = None) -> None:
-    run(["kind", "load", "docker-image", tag, "--name", cluster], log=log)
-
-
-def load_into_nodes(tag: str, nodes: list[str]) -> None:
-    """Without the kind binary: `docker save | docker exec -i <node> ctr -n k8s.io images import -`."""
-    for node in nodes:
-        save = subprocess.Popen(["docker", "save", tag], stdout=subprocess.PIPE)
-        imp = subprocess.run(["docker", "exec", "-i", node, "ctr", "-n", "k8s.io", "images", "import", "-"],
-                             stdin=save.stdout, capture_output=True)
-        if save.stdout:
-            save.stdout.close()
-        if save.wait() != 0 or imp.returncode != 0:
-            raise HarnessError(f"loading {tag} into node {node} failed: "
-                               f"{imp.stderr.decode(errors='replace').strip()[-300:]}")
-
-
 if __name__ == "__main__":
-    print(build_image(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else DEFAULT_TAG))
+    print(ensure_image())
