@@ -15,3 +15,13 @@ def api_client(kubeconfig: str) -> client.ApiClient:
 
 def core(kubeconfig: str | Path) -> client.CoreV1Api:
     return client.CoreV1Api(api_client(str(kubeconfig)))
+
+
+def api_client_with_token(kubeconfig: str, token: str) -> client.ApiClient:
+    """The kubeconfig's server and CA, but authenticated as someone else (a bearer token)."""
+    base = client.Configuration()
+    config.load_kube_config(config_file=kubeconfig, client_configuration=base)
+    conf = client.Configuration()
+    conf.host, conf.ssl_ca_cert, conf.verify_ssl = base.host, base.ssl_ca_cert, base.verify_ssl
+    conf.api_key = {"BearerToken": f"Bearer {token}"}
+    return client.ApiClient(conf)

@@ -16,7 +16,7 @@ from typing import Any
 
 from drivers.fake_gpu.checkpoint import atomic_write
 
-CDI_VERSION = "0.3.0"   # env-only edits need nothing newer; oldest runtimes accept it
+CDI_VERSION = "0.6.0"   # the CDI library rejects older versions for vendor names with dots (ours)
 CDI_CLASS = "claim"
 _PER_DEVICE = ("DEVICE", "REQUEST", "CLAIM", "POOL", "SHARE_ID", "ADMIN_ACCESS", "CONFIG")
 

@@ -80,8 +80,8 @@ def _claim_case(case: str, cls: str) -> dict[str, Any]:
         req.pop("name")
     elif case == "exactly-and-firstAvailable":
         req["firstAvailable"] = [{"name": "a", "deviceClassName": cls}]
-    elif case == "count-zero":
-        req["exactly"]["count"] = 0
+    elif case == "count-negative":
+        req["exactly"]["count"] = -1  # 0 would read as unset and default to 1
     elif case == "unknown-allocation-mode":
         req["exactly"]["allocationMode"] = "Some"
     elif case == "missing-class":
@@ -98,7 +98,7 @@ def _claim_case(case: str, cls: str) -> dict[str, Any]:
 CLAIM_CASES = {
     "no-request-name": "spec.devices.requests[0].name",
     "exactly-and-firstAvailable": "spec.devices.requests[0]",
-    "count-zero": "spec.devices.requests[0].exactly.count",
+    "count-negative": "spec.devices.requests[0].exactly.count",
     "unknown-allocation-mode": "spec.devices.requests[0].exactly.allocationMode",
     "missing-class": "spec.devices.requests[0].exactly.deviceClassName",
     "duplicate-request-names": "spec.devices.requests[1].name",
@@ -126,7 +126,7 @@ def test_resource_claim_template_crud(api, kit) -> None:
 
 
 def test_resource_claim_template_invalid_rejected(api, kit) -> None:
-    obj = b.claim_template(kit.name("bad"), kit.ns, _claim_case("count-zero", "any-class"))
+    obj = b.claim_template(kit.name("bad"), kit.ns, _claim_case("count-negative", "any-class"))
     _rejected(lambda: api.create(obj, dry_run=True), "spec.spec.devices.requests[0].exactly.count")
 
 

@@ -1,4 +1,4 @@
-"""A real kind cluster end to end: create → gates/APIs/CDI/networking → delete.
+"""A real kind cluster end to end: create → gates/APIs/CDI/networking → (delete at session end).
 
 Uses the default Kubernetes version with the all-dra profile so every gate the profile sets can be
 seen in the components. DRA_SELFTEST_KEEP=1 keeps the cluster for the next run (then reused).
@@ -7,30 +7,24 @@ seen in the components. DRA_SELFTEST_KEEP=1 keeps the cluster for the next run (
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import pytest
 from kubernetes import client
 
-from clusters.kind import cluster, config, host, versions
+from clusters.kind import cluster, host, versions
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
 from dra_conformance import kube, proc
 from dra_conformance.waiting import wait_for
 from fixtures.kubeapi import Api
+from tests.conftest import SELFTEST_PROFILE
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("real-cluster")]
-PROFILE = "all-dra"
 
 
 @pytest.fixture(scope="module")
-def made() -> cluster.Cluster:
-    spec = config.ClusterSpec(versions.default_minor(), PROFILE, workers=2)
-    made = cluster.ensure(spec)
-    yield made
-    if made.created and not os.environ.get("DRA_SELFTEST_KEEP"):
-        cluster.delete(made.name)
-        assert made.name not in cluster.existing()
+def made(selftest_cluster: cluster.Cluster) -> cluster.Cluster:
+    return selftest_cluster
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +42,11 @@ def test_nodes_ready_at_the_release(made, api):
 def test_profile_apis_are_served(made, api):
     groups = client.ApisApi(api).get_api_versions().groups
     served = {f"{g.name}/{v.version}" for g in groups for v in g.versions}
-    assert set(versions.served_apis(PROFILE, made.spec.release.minor)) <= served
+    assert set(versions.served_apis(SELFTEST_PROFILE, made.spec.release.minor)) <= served
 
 
 def test_profile_gates_reach_every_component(made, api):
-    gates = versions.profile_gates(PROFILE, made.spec.release.minor)
+    gates = versions.profile_gates(SELFTEST_PROFILE, made.spec.release.minor)
     assert gates
     pods = client.CoreV1Api(api).list_namespaced_pod("kube-system", label_selector="tier=control-plane").items
     for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):

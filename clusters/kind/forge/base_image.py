@@ -24,8 +24,10 @@ def ensure_base_image() -> str:
     packages = components()["base_packages"]
     recipe = " ".join(packages) + _WRAPPER.read_text()
     tag = f"{REPO}:{components()['debian_suite']}-{hashlib.sha256(recipe.encode()).hexdigest()[:10]}"
-    if images.exists(tag):
-        return tag
+    return images.ensure(tag, lambda: _build(tag, packages))
+
+
+def _build(tag: str, packages: list[str]) -> None:
     log = cache_dir("logs") / "base-image.log"
     with step(f"Building base image {tag}"):
         tree = rootfs.debian_rootfs("base", packages)
@@ -37,4 +39,3 @@ def ensure_base_image() -> str:
                           f"RUN cd /usr/sbin && for t in {_LINKS}; do ln -sf iptables-wrapper $t; done\n",
                      {"iptables-wrapper": _WRAPPER}, log=log)
         proc.run([host.docker(), "rmi", plain], log=log, check=False)
-    return tag

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dra_conformance.paths import cache_dir
@@ -21,12 +22,18 @@ def artefact(kind: str, key: str, build: Callable[[Path], None]) -> Path:
     final = cache_dir(kind) / key
     if (final / STAMP).exists():
         return final
-    # One builder per artefact across processes (xdist workers, a CLI run beside a test run).
-    with (cache_dir(kind) / f"{key}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(kind, key):
         if not (final / STAMP).exists():
             _build(final, key, build)
     return final
+
+
+@contextmanager
+def locked(kind: str, key: str) -> Iterator[None]:
+    """One builder per artefact across processes (xdist workers, a CLI run beside a test run)."""
+    with (cache_dir(kind) / f"{key.replace('/', '_').replace(':', '_')}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _build(final: Path, key: str, build: Callable[[Path], None]) -> None:

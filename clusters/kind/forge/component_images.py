@@ -32,9 +32,9 @@ def build_all(kube_bin: Path, patch: str, base: str, sandbox_image: str, *, log:
         elif name.endswith("/etcd"):
             _binary_image(ref, base, binaries.etcd(tag) / "etcd", log=log)
         elif name.endswith("/coredns"):
-            if not images.exists(ref):
-                images.build(ref, f"FROM {base}\nCOPY coredns /coredns\nENTRYPOINT [\"/coredns\"]\n",
-                             {"coredns": binaries.coredns(tag) / "coredns"}, log=log)
+            images.ensure(ref, lambda t=tag, r=ref: images.build(
+                r, f"FROM {base}\nCOPY coredns /coredns\nENTRYPOINT [\"/coredns\"]\n",
+                {"coredns": binaries.coredns(t) / "coredns"}, log=log))
         elif name.endswith("/pause"):
             _pause(ref, patch, log=log)
             if sandbox_image != ref:
@@ -47,16 +47,16 @@ def build_all(kube_bin: Path, patch: str, base: str, sandbox_image: str, *, log:
 
 
 def _binary_image(ref: str, base: str, binary: Path, *, log: Path) -> None:
-    if images.exists(ref):
-        return
-    images.build(ref, f"FROM {base}\nCOPY {binary.name} /usr/local/bin/{binary.name}\n",
-                 {binary.name: binary}, log=log)
+    images.ensure(ref, lambda: images.build(ref, f"FROM {base}\nCOPY {binary.name} /usr/local/bin/{binary.name}\n",
+                                            {binary.name: binary}, log=log))
 
 
 def _pause(ref: str, patch: str, *, log: Path) -> None:
     """The pause image from Kubernetes' own pause.c, compiled static."""
-    if images.exists(ref):
-        return
+    images.ensure(ref, lambda: _build_pause(ref, patch, log=log))
+
+
+def _build_pause(ref: str, patch: str, *, log: Path) -> None:
     src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}", log) / "build" / "pause" / "linux" / "pause.c"
     version = ref.rsplit(":", 1)[1]
     out = cache_dir("pause", version)

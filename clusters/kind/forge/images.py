@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from clusters.kind import host
+from clusters.kind.forge import cache
 from dra_conformance import proc
 from dra_conformance.errors import HarnessError
 
 
 def exists(tag: str) -> bool:
     return subprocess.run([host.docker(), "image", "inspect", tag], capture_output=True).returncode == 0
+
+
+def ensure(tag: str, build: Callable[[], object]) -> str:
+    """`tag` from the engine, or built by `build` first; one builder per tag across processes."""
+    if not exists(tag):
+        with cache.locked("image-locks", tag):
+            if not exists(tag):
+                build()
+    return tag
+
+
+def prune(repo: str, prefix: str, keep: str) -> None:
+    """Remove older builds (`repo:prefix*` other than `keep`); ones still in use stay."""
+    tags = subprocess.run([host.docker(), "images", "--format", "{{.Repository}}:{{.Tag}}", repo],
+                          capture_output=True, text=True).stdout.split()
+    stale = [t for t in tags if t != keep and t.startswith(f"{repo}:{prefix}")]
+    if stale:
+        subprocess.run([host.docker(), "rmi", *stale], capture_output=True)
 
 
 def import_rootfs(rootfs: Path, tag: str, *, log: Path, changes: tuple[str, ...] = ()) -> None:

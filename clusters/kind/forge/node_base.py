@@ -20,6 +20,7 @@ from dra_conformance.paths import cache_dir
 from dra_conformance.progress import step
 
 REPO = "dra-conformance.local/node-base"
+RECIPE = 1  # bump when the assembly below changes what ends up in the image
 # Units kind's base image leaves out of the boot: they fail or fight the host inside a container.
 _PRUNE = ("lib/systemd/system/multi-user.target.wants", "etc/systemd/system/multi-user.target.wants",
           "lib/systemd/system/local-fs.target.wants", "lib/systemd/system/basic.target.wants",
@@ -31,13 +32,15 @@ def recipe_key() -> str:
     c = components()
     text = json.dumps({k: c[k] for k in ("kind", "debian_suite", "containerd", "runc", "crictl",
                                          "cni_plugins", "node_packages")}, sort_keys=True)
-    return hashlib.sha256((text + Path(__file__).read_text()).encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{text}{RECIPE}".encode()).hexdigest()[:12]
 
 
 def ensure_node_base() -> str:
     tag = f"{REPO}:{recipe_key()}"
-    if images.exists(tag):
-        return tag
+    return images.ensure(tag, lambda: _build(tag))
+
+
+def _build(tag: str) -> None:
     log = cache_dir("logs") / "node-base.log"
     with step("Building containerd, runc, crictl and CNI plugins (Go module proxy)"):
         bins = {"containerd": binaries.containerd(), "runc": binaries.runc(), "crictl": binaries.crictl(),
@@ -56,7 +59,7 @@ def ensure_node_base() -> str:
                           'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]\n', log=log)
         proc.run(["docker", "rmi", plain], log=log, check=False)
         shutil.rmtree(work, ignore_errors=True)
-    return tag
+    images.prune(REPO, "", keep=tag)
 
 
 def _customise(root: Path, bins: dict[str, Path], log: Path) -> None:

@@ -22,11 +22,12 @@ from dra_conformance.progress import note, step
 from dra_conformance.waiting import wait_for
 
 REPO = "dra-conformance.local/node"
+RECIPE = 1  # bump when the assembly below changes what ends up in the image
 _PODNET = Path(__file__).with_name("podnet.yaml")
 
 
 def tag_for(patch: str) -> str:
-    recipe = node_base.recipe_key() + _PODNET.read_text() + Path(__file__).read_text()
+    recipe = f"{node_base.recipe_key()}{_PODNET.read_text()}{RECIPE}"
     return f"{REPO}:{patch}-{hashlib.sha256(recipe.encode()).hexdigest()[:8]}"
 
 
@@ -36,7 +37,10 @@ def ensure_node_image(patch: str) -> str:
     tag = tag_for(patch)
     if images.exists(tag):
         note(f"node image {tag} is cached")
-        return tag
+    return images.ensure(tag, lambda: _build(tag, patch))
+
+
+def _build(tag: str, patch: str) -> None:
     log = cache_dir("logs") / f"node-image-{patch}.log"
     note(f"build log: {log}")
     base = ensure_base_image()
@@ -48,7 +52,7 @@ def ensure_node_image(patch: str) -> str:
         tags = component_images.build_all(kube_bin, patch, base, sandbox, log=log) + [base]
     with step(f"Assembling node image {tag}"):
         _assemble(tag, node_base_tag, kube_bin, patch, base, tags, log)
-    return tag
+    images.prune(REPO, f"{patch}-", keep=tag)
 
 
 def _sandbox_image(node_base_tag: str) -> str:

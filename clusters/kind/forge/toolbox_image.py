@@ -21,9 +21,7 @@ def ensure_toolbox_image() -> str:
     host.ensure_engine()
     host.ensure_packages({str(BUSYBOX): "busybox-static"})
     digest = hashlib.sha256(BUSYBOX.read_bytes()).hexdigest()[:10]
-    tag = f"{REPO}:{digest}"
-    if not images.exists(tag):
-        images.build(tag, "FROM scratch\nCOPY busybox /bin/busybox\n"
-                          'RUN ["/bin/busybox", "--install", "-s", "/bin"]\nCMD ["sh"]\n',
-                     {"busybox": BUSYBOX}, log=cache_dir("logs") / "toolbox-image.log")
-    return tag
+    return images.ensure(f"{REPO}:{digest}", lambda: images.build(
+        f"{REPO}:{digest}", "FROM scratch\nCOPY busybox /bin/busybox\n"
+                            'RUN ["/bin/busybox", "--install", "-s", "/bin"]\nCMD ["sh"]\n',
+        {"busybox": BUSYBOX}, log=cache_dir("logs") / "toolbox-image.log"))

@@ -78,9 +78,8 @@ def ensure_image(*, log: Path | None = None) -> str:
     from clusters.kind.forge.base_image import ensure_base_image
 
     tag = f"{REPO}:{source_digest()}"
-    if not images.exists(tag):
-        build_image(ensure_base_image(), tag, log=log or cache_dir("logs") / "driver-image.log")
-    return tag
+    return images.ensure(tag, lambda: build_image(ensure_base_image(), tag,
+                                                  log=log or cache_dir("logs") / "driver-image.log"))
 
 
 def build_image(base_image: str, tag: str, *, log: Path | None = None) -> str:

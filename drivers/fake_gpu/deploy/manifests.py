@@ -13,8 +13,6 @@ from drivers.fake_gpu import profiles
 from drivers.fake_gpu.config import DEFAULT_CONTROL_PORT
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "driver.yaml.j2"
-CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
-                            "effect": "NoSchedule"}
 
 
 def instance_name(driver_name: str) -> str:
@@ -60,7 +58,7 @@ def render(driver_name: str, namespace: str, *, image: str, profile: str = "gpu"
         policy=f"{app}-slices-per-node", labels=labels, pod_labels={**labels, "app": app},
         classes=device_classes(driver_name, profile), env=env, control_port=control_port,
         node_selector=node_selector, node_restriction=node_restriction,
-        tolerations=tolerations if tolerations is not None else [CONTROL_PLANE_TOLERATION],
+        tolerations=tolerations or [],  # workers only: kind control planes are tainted
         plugin_root=plugin_root.rstrip("/"), cdi_root=cdi_root)
     return [doc for doc in yaml.safe_load_all(text) if doc]
 

@@ -1,0 +1,25 @@
+"""Shared by the harness's self-tests: one real kind cluster for every test that needs one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from clusters.kind import cluster, config, versions
+
+# all-dra, so every gate the profile sets can be checked in the components and alpha behaviour
+# (device health in pod status) can be exercised by the driver tests.
+SELFTEST_PROFILE = "all-dra"
+
+
+@pytest.fixture(scope="session")
+def selftest_cluster() -> Iterator[cluster.Cluster]:
+    """The default version's all-dra cluster (1 control plane + 2 workers), reused when an identical
+    one runs; deleted afterwards if this session created it, unless DRA_SELFTEST_KEEP is set."""
+    spec = config.ClusterSpec(versions.default_minor(), SELFTEST_PROFILE, workers=2)
+    made = cluster.ensure(spec)
+    yield made
+    if made.created and not os.environ.get("DRA_SELFTEST_KEEP"):
+        cluster.delete(made.name)
