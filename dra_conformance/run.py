@@ -38,6 +38,9 @@ def _rest(extra: list[str]) -> list[str]:
 
 
 def _run(a: argparse.Namespace) -> int:
+    from clusters.kind.cli import spec_from
+
+    spec_from(a)  # an unknown version or profile fails here, in one line, before pytest starts
     args = ["suites", "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
             "-n", a.numprocesses]
     if a.driver_profile:

@@ -16,9 +16,11 @@ SELFTEST_PROFILE = "all-dra"
 
 @pytest.fixture(scope="session")
 def selftest_cluster() -> Iterator[cluster.Cluster]:
-    """The default version's all-dra cluster (1 control plane + 2 workers), reused when an identical
-    one runs; deleted afterwards if this session created it, unless DRA_SELFTEST_KEEP is set."""
-    spec = config.ClusterSpec(versions.default_minor(), SELFTEST_PROFILE, workers=2)
+    """An all-dra cluster (1 control plane + 2 workers) of the default version, or of
+    DRA_SELFTEST_K8S; reused when an identical one runs; deleted afterwards if this session created
+    it, unless DRA_SELFTEST_KEEP is set."""
+    version = os.environ.get("DRA_SELFTEST_K8S") or versions.default_minor()
+    spec = config.ClusterSpec(version, SELFTEST_PROFILE, workers=2)
     made = cluster.ensure(spec)
     yield made
     if made.created and not os.environ.get("DRA_SELFTEST_KEEP"):

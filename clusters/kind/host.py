@@ -55,6 +55,9 @@ def ensure_engine() -> None:
             raise HarnessError("the running Docker engine cannot start --privileged containers on this "
                                f"host; set its default runtime to {CAPFILTER} (see clusters/kind/host.py)")
         return
+    if os.environ.get("DOCKER_HOST"):
+        # The user chose an engine; starting a local one instead would silently test elsewhere.
+        raise HarnessError(f"the Docker engine at DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer")
     if os.geteuid() != 0:
         raise HarnessError("no Docker engine is running and starting one needs root")
     ensure_packages(HOST_PACKAGES)

@@ -62,8 +62,9 @@ def test_overcommit_stays_pending_until_the_device_frees(kit) -> None:
 
 
 def test_special_claim_deleted_when_pod_completes(kit) -> None:
-    cls, _ = kit.pin("gpu")
-    pod = _ext_pod(kit, f"deviceclass.resource.kubernetes.io/{cls}", command="env; sleep 3")
+    resource = f"dra-conformance.io/{kit.name('done')}"
+    kit.pin("gpu", extended_resource_name=resource)
+    pod = _ext_pod(kit, resource, command="env; sleep 3")
     claim = _special_claim(kit, pod)
     waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
     waits.gone(kit.api, "ResourceClaim", claim["metadata"]["name"], kit.ns, key="claim_deleted")

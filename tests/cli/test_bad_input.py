@@ -1,0 +1,66 @@
+"""Bad input gets one clear line on stderr and a non-zero exit, never a traceback, and leaves
+nothing behind. These run the real entry point in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dra_conformance.paths import REPO
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dra_conformance", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})})
+
+
+def _one_line_error(res: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("dra-conformance: error:") and needle in lines[0], lines[0]
+    assert "Traceback" not in res.stderr + res.stdout
+
+
+@pytest.mark.parametrize("args", [["cluster", "create", "--k8s", "1.99"], ["cluster", "config", "--k8s", "banana"],
+                                  ["run", "--k8s", "0.1"]])
+def test_unknown_version(args):
+    _one_line_error(_cli(*args), "unknown Kubernetes version")
+
+
+@pytest.mark.parametrize("args", [["cluster", "create", "--profile", "gpu-max"], ["run", "--profile", "x"]])
+def test_unknown_profile(args):
+    _one_line_error(_cli(*args), "unknown profile")
+
+
+def test_unreachable_docker_engine():
+    res = _cli("cluster", "create", "--k8s", "1.34", env={"DOCKER_HOST": "unix:///tmp/no-such-engine.sock"})
+    _one_line_error(res, "does not answer")
+
+
+def test_malformed_driver_profile(tmp_path):
+    bad = tmp_path / "driver.yaml"
+    bad.write_text("name: [unclosed\n")
+    res = subprocess.run([sys.executable, "-m", "pytest", "suites", "--driver-profile", str(bad), "--no-reports",
+                          "--kubeconfig", str(tmp_path / "none"), "-q"], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode != 0
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_unreachable_cluster(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("""apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+""")
+    res = _cli("run", "--kubeconfig", str(kubeconfig), "--", "--no-reports", "-q")
+    assert res.returncode != 0
+    out = res.stdout + res.stderr
+    assert "unreachable" in out and "Traceback" not in out
