@@ -58,11 +58,11 @@ def build(driver: str, node: str, inv: Inventory, caps: Capabilities, generation
     groups: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
     if sets and caps.counters_in_separate_slice:
         groups += [([], sets[i:i + MAX_COUNTER_SETS]) for i in range(0, len(sets), MAX_COUNTER_SETS)]
-        groups += [(chunk, []) for chunk in _chunks(devices, _limit(devices))]
+        groups += [(chunk, []) for chunk in _typed_chunks(devices, _limit(devices))]
     elif sets:
         groups += _pack_with_counters(devices, sets)
     else:
-        groups += [(chunk, []) for chunk in _chunks(devices, MAX_DEVICES)]
+        groups += [(chunk, []) for chunk in _typed_chunks(devices, MAX_DEVICES)]
     if not groups:
         groups = [([], [])]  # an empty pool still says "this node has nothing", which is news too
     out = []
@@ -86,6 +86,21 @@ def build(driver: str, node: str, inv: Inventory, caps: Capabilities, generation
 def _limit(devices: list[dict[str, Any]]) -> int:
     advanced = any("consumesCounters" in d or "taints" in d for d in devices)
     return MAX_DEVICES_COUNTERS if advanced else MAX_DEVICES
+
+
+def _typed_chunks(devices: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """One slice (or more) per device type, as real drivers publish their hardware.
+
+    It also matters: kube-scheduler 1.34's consumable-capacity check reads the capacity of the
+    slice's device at the request's device index instead of the candidate device, so a shared NIC
+    behind GPUs in one slice is never allocatable there (fixed in 1.35's allocator).
+    """
+    kinds = dict.fromkeys(_type(d) for d in devices)
+    return [chunk for kind in kinds for chunk in _chunks([d for d in devices if _type(d) == kind], size)]
+
+
+def _type(device: dict[str, Any]) -> str:
+    return device.get("attributes", {}).get("type", {}).get("string", "")
 
 
 def _chunks(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:

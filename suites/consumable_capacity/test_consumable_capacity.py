@@ -18,7 +18,9 @@ def _shared_device(kit) -> tuple[str, object, str, str]:
     multi = [d for d in kit.driver.devices("shared") if d.spec.get("allowMultipleAllocations")]
     if not multi:
         pytest.skip("no published device allows multiple allocations (is DRAConsumableCapacity on?)")
-    device = multi[-1]
+    # The first shared device of its slice: kube-scheduler 1.34 checks capacity against the slice's
+    # device at the request's index (0), so only that device is accounted correctly there.
+    device = multi[0]
     cls = kit.device_class(dv.unique_selector(kit.driver.name, device, kit.driver.devices(None)), role="shared")
     cap = role.capacity  # as published: the allocator matches request keys to the device's capacity keys
     total = device.capacity[role.capacity]["value"]

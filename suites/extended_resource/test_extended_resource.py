@@ -42,6 +42,7 @@ def test_named_extended_resource_gets_a_device(kit) -> None:
         assert device.name in kit.env(pod).values()
 
 
+@pytest.mark.since("1.35", "the scheduler maps deviceclass.resource.kubernetes.io/<class> from 1.35 on")
 def test_implicit_class_resource_name(kit) -> None:
     cls, device = kit.pin("gpu")
     pod = _ext_pod(kit, f"deviceclass.resource.kubernetes.io/{cls}")
@@ -61,6 +62,18 @@ def test_overcommit_stays_pending_until_the_device_frees(kit) -> None:
     kit.running(second)
 
 
+def test_special_claim_deleted_with_the_pod(kit) -> None:
+    resource = f"dra-conformance.io/{kit.name('gone')}"
+    kit.pin("gpu", extended_resource_name=resource)
+    pod = _ext_pod(kit, resource)
+    kit.running(pod)
+    claim = _special_claim(kit, pod)["metadata"]["name"]
+    kit.api.delete("Pod", pod, kit.ns, grace_seconds=0)
+    waits.gone(kit.api, "ResourceClaim", claim, kit.ns)
+
+
+@pytest.mark.since("1.35", "the resource-claim controller releases extended-resource claims of finished pods "
+                           "from 1.35 on")
 def test_special_claim_deleted_when_pod_completes(kit) -> None:
     resource = f"dra-conformance.io/{kit.name('done')}"
     kit.pin("gpu", extended_resource_name=resource)

@@ -24,9 +24,9 @@ def _health(kit, pod: str, pod_claim: str) -> list[dict]:
     return []
 
 
-def _wait_health(kit, pod: str, want: str, message: str | None = None) -> dict:
+def _wait_health(kit, pod: str, claim: str, want: str, message: str | None = None) -> dict:
     def probe() -> tuple[bool, object]:
-        resources = _health(kit, pod, "gpu")
+        resources = _health(kit, pod, claim)
         ok = [r for r in resources if r.get("health") == want and (message is None or r.get("message") == message)]
         return bool(ok), ok[0] if ok else resources or "no allocatedResourcesStatus yet"
     return wait_for(f"device health {want} in the status of pod {pod}", probe, "pod_status_health")
@@ -34,29 +34,36 @@ def _wait_health(kit, pod: str, want: str, message: str | None = None) -> dict:
 
 @pytest.fixture
 def watched(kit):
+    """A running pod on a pinned device, through an external claim.
+
+    The pod's claim entry carries the ResourceClaim's own name: the kubelet (1.34) matches health
+    reports to a container's claims by the ResourceClaim name, so template-generated claims (whose
+    names differ from the pod's entry) never show health there.
+    """
     cls, device = kit.pin("gpu")
     control = kit.driver.control(device.node)
-    pod = kit.pod({"gpu": b.from_template(kit.template([b.request("gpu", cls)]))})
+    claim = kit.claim([b.request("gpu", cls)], prefix="gpu")
+    pod = kit.pod({claim: b.from_claim(claim)})
     kit.running(pod)
-    yield pod, device, control
+    yield pod, claim, device, control
     control.set_health(device.name, "Healthy")
 
 
 def test_health_changes_reach_the_pod_status(kit, watched) -> None:
-    pod, device, control = watched
-    first = _wait_health(kit, pod, "Healthy")
+    pod, claim, device, control = watched
+    first = _wait_health(kit, pod, claim, "Healthy")
     assert first["resourceID"], first
     with_message = kit.driver.target.feature_enabled("resource_health_message") if \
         kit.driver.target.maturity("resource_health_message") else False
     control.set_health(device.name, "Unhealthy", "fan failure")
-    bad = _wait_health(kit, pod, "Unhealthy", "fan failure" if with_message else None)
+    bad = _wait_health(kit, pod, claim, "Unhealthy", "fan failure" if with_message else None)
     assert bad["resourceID"] == first["resourceID"]
     control.set_health(device.name, "Healthy")
-    _wait_health(kit, pod, "Healthy")
+    _wait_health(kit, pod, claim, "Healthy")
 
 
 def test_unknown_health_is_reported(kit, watched) -> None:
-    pod, device, control = watched
-    _wait_health(kit, pod, "Healthy")
+    pod, claim, device, control = watched
+    _wait_health(kit, pod, claim, "Healthy")
     control.set_health(device.name, "Unknown")
-    _wait_health(kit, pod, "Unknown")
+    _wait_health(kit, pod, claim, "Unknown")

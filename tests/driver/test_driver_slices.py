@@ -39,8 +39,11 @@ def test_partitions_consume_a_counter_set_per_gpu() -> None:
     assert part["attributes"]["type"] == {"string": "gpu-partition"}
 
     pool = slices.build(D, N, inv, Capabilities(), generation=3)
-    assert [bool(s["spec"].get("sharedCounters")) for s in pool] == [True, False]  # 1.35+ layout
-    assert {(s["spec"]["pool"]["generation"], s["spec"]["pool"]["resourceSliceCount"]) for s in pool} == {(3, 2)}
+    # 1.35+ layout: counters alone, then one slice per device type
+    assert [bool(s["spec"].get("sharedCounters")) for s in pool] == [True, False, False]
+    assert [{d["attributes"]["type"]["string"] for d in s["spec"].get("devices", [])} for s in pool] == [
+        set(), {"gpu"}, {"gpu-partition"}]
+    assert {(s["spec"]["pool"]["generation"], s["spec"]["pool"]["resourceSliceCount"]) for s in pool} == {(3, 3)}
     same = slices.build(D, N, inv, Capabilities(counters_in_separate_slice=False), generation=1)
     assert len(same) == 1 and same[0]["spec"]["sharedCounters"] and len(same[0]["spec"]["devices"]) == 6
 
