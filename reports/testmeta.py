@@ -12,6 +12,9 @@ MATURITIES = ("ga", "beta", "alpha")
 def marker_meta(item: pytest.Item) -> dict[str, Any]:
     feature_mark = item.get_closest_marker("feature")
     feature = str(feature_mark.args[0]) if feature_mark and feature_mark.args else None
+    off_mark = item.get_closest_marker("feature_off")
+    if feature is None and off_mark and off_mark.args:
+        feature = f"{off_mark.args[0]} (gate off)"  # gates-off checks get their own matrix row
     maturity = next((m for m in MATURITIES if item.get_closest_marker(m)), None)
     caps: list[str] = []
     for mark in item.iter_markers("capability"):

@@ -26,41 +26,40 @@ def _begin(faults: Faults, rpc: str, context: grpc.ServicerContext) -> Fault | N
 
 def servicer(pb_grpc: ModuleType, pb: ModuleType, *, preparer: Preparer, faults: Faults,
              with_share_id: bool) -> Any:
+    def prepare(ref: ClaimRef, out: Any) -> None:
+        for d in preparer.prepare(ref):
+            dev = out.devices.add(request_names=d["requestNames"], pool_name=d["poolName"],
+                                  device_name=d["deviceName"], cdi_device_ids=d["cdiDeviceIDs"])
+            if with_share_id and d.get("shareID"):
+                dev.share_id = d["shareID"]
+
     class Servicer(pb_grpc.DRAPluginServicer):  # type: ignore[name-defined,misc]
         def NodePrepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-            fault = _begin(faults, "prepare", context)
-            resp = pb.NodePrepareResourcesResponse()
-            ok = True
-            for c in request.claims:
-                out = resp.claims[c.uid]
-                if fault is not None:
-                    out.error, ok = fault.message, False
-                    continue
-                try:
-                    for d in preparer.prepare(ClaimRef(c.namespace, c.name, c.uid)):
-                        dev = out.devices.add(request_names=d["requestNames"], pool_name=d["poolName"],
-                                              device_name=d["deviceName"], cdi_device_ids=d["cdiDeviceIDs"])
-                        if with_share_id and d.get("shareID"):
-                            dev.share_id = d["shareID"]
-                except PrepareError as exc:
-                    out.error, ok = str(exc), False
-            faults.leave("prepare", ok)
-            return resp
+            return _each_claim(faults, "prepare", request, context, pb.NodePrepareResourcesResponse(), prepare)
 
         def NodeUnprepareResources(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-            fault = _begin(faults, "unprepare", context)
-            resp = pb.NodeUnprepareResourcesResponse()
-            ok = True
-            for c in request.claims:
-                out = resp.claims[c.uid]
-                if fault is not None:
-                    out.error, ok = fault.message, False
-                    continue
-                try:
-                    preparer.unprepare(ClaimRef(c.namespace, c.name, c.uid))
-                except OSError as exc:
-                    out.error, ok = f"unprepare {c.namespace}/{c.name}: {exc}", False
-            faults.leave("unprepare", ok)
-            return resp
+            return _each_claim(faults, "unprepare", request, context, pb.NodeUnprepareResourcesResponse(),
+                               lambda ref, _out: preparer.unprepare(ref))
 
     return Servicer()
+
+
+def _each_claim(faults: Faults, rpc: str, request: Any, context: grpc.ServicerContext, resp: Any,
+                handle: Any) -> Any:
+    """`handle(claim, answer)` per claim; a queued fault or a failure becomes that claim's error
+    (the kubelet retries claims with errors), the others still succeed."""
+    fault = _begin(faults, rpc, context)
+    ok = True
+    for c in request.claims:
+        out = resp.claims[c.uid]
+        if fault is not None:
+            out.error, ok = fault.message, False
+            continue
+        try:
+            handle(ClaimRef(c.namespace, c.name, c.uid), out)
+        except PrepareError as exc:
+            out.error, ok = str(exc), False
+        except OSError as exc:
+            out.error, ok = f"{rpc} {c.namespace}/{c.name}: {exc}", False
+    faults.leave(rpc, ok)
+    return resp
