@@ -90,12 +90,12 @@ def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cl
     state = state_dir(name)
     config_path, kubeconfig = state / "kind-config.yaml", state / "kubeconfig"
     if name in existing():
-        if config_path.exists() and config_path.read_text() == rendered and kubeconfig.exists():
+        same = config_path.exists() and config_path.read_text() == rendered and kubeconfig.exists()
+        if same and _reusable(name, kubeconfig, spec.workers + 1):
             note(f"reusing cluster {name} (identical config)")
-            wait_ready(kubeconfig, spec.workers + 1)
             load_images(name, [ensure_toolbox_image()])
             return Cluster(name, kubeconfig, config_path, spec, node, created=False)
-        with step(f"Deleting cluster {name} (its config differs)"):
+        with step(f"Deleting cluster {name} ({'it is not healthy' if same else 'its config differs'})"):
             delete(name)
     config_path.write_text(rendered)
     with step(f"Creating cluster {name}: Kubernetes {spec.release.patch}, profile {spec.profile}, "
@@ -112,6 +112,19 @@ def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cl
             delete(name)
             raise
     return Cluster(name, kubeconfig, config_path, spec, node, created=True)
+
+
+def _reusable(name: str, kubeconfig: Path, nodes: int) -> bool:
+    """Every node container runs and the cluster gets Ready (e.g. not left stopped by a reboot)."""
+    running = proc.output([host.docker(), "ps", "--filter", f"label=io.x-k8s.kind.cluster={name}",
+                           "--format", "{{.Names}}"]).split()
+    if len(running) != nodes:
+        return False
+    try:
+        wait_ready(kubeconfig, nodes)
+    except HarnessError:
+        return False
+    return True
 
 
 def wait_ready(kubeconfig: Path, nodes: int) -> None:
