@@ -42,7 +42,7 @@ def _run(a: argparse.Namespace) -> int:
 
     spec_from(a)  # an unknown version or profile fails here, in one line, before pytest starts
     args = ["suites", "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
-            "-n", a.numprocesses]
+            "-n", a.numprocesses, "--allure-html"]
     if a.driver_profile:
         args += ["--driver-profile", a.driver_profile]
     if a.kubeconfig:

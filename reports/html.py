@@ -59,7 +59,8 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 <div class="sub">generated {{ m.generated_at }} · {{ m.columns|length }} run(s) ·
  {{ m.totals.get('total', 0) }} tests: {{ m.totals.get('passed', 0) }} passed,
  {{ m.totals.get('failed', 0) + m.totals.get('error', 0) }} failed,
- {{ m.totals.get('skipped', 0) + m.totals.get('xfailed', 0) }} skipped</div>
+ {{ m.totals.get('skipped', 0) }} skipped{% if m.totals.get('xfailed') %},
+ {{ m.totals.get('xfailed') }} known upstream issue(s){% endif %}</div>
 {% if m.interrupted %}<div class="banner partial">INTERRUPTED: this report is partial; tests marked
  "not run" never finished.</div>{% endif %}
 {% if failed %}<div class="banner fail">{{ failed }} test(s) failed</div>
@@ -133,7 +134,7 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 
 def _counts(cell: dict[str, Any]) -> str:
     words = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped",
-             "xfailed": "xfailed", "xpassed": "xpassed", "not_run": "not run"}
+             "xfailed": "known upstream issue(s)", "xpassed": "xpassed", "not_run": "not run"}
     parts = [f"{cell.get(o, 0)} {words[o]}" for o in OUTCOMES if cell.get(o)]
     return ", ".join(parts) or "no tests"
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from clusters.kind import config, host, kindbin
 from clusters.kind.forge import images
@@ -174,11 +171,3 @@ def server_version(kubeconfig: Path) -> str:
 def node_container_names(name: str) -> list[str]:
     out = proc.output([kindbin.kind(), "get", "nodes", "--name", name])
     return [n for n in out.split() if n]
-
-
-def rendered_config(name: str) -> dict:
-    return yaml.safe_load((state_dir(name) / "kind-config.yaml").read_text())
-
-
-def kubeconfig_env(kubeconfig: Path) -> dict[str, str]:
-    return {**os.environ, "KUBECONFIG": str(kubeconfig)}

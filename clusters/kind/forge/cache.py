@@ -44,7 +44,3 @@ def _build(final: Path, key: str, build: Callable[[Path], None]) -> None:
     (scratch / STAMP).write_text(key + "\n")
     shutil.rmtree(final, ignore_errors=True)
     scratch.rename(final)
-
-
-def is_cached(kind: str, key: str) -> bool:
-    return (cache_dir(kind) / key / STAMP).exists()

@@ -57,7 +57,7 @@ def _pause(ref: str, patch: str, *, log: Path) -> None:
 
 
 def _build_pause(ref: str, patch: str, *, log: Path) -> None:
-    src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}", log) / "build" / "pause" / "linux" / "pause.c"
+    src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}") / "build" / "pause" / "linux" / "pause.c"
     version = ref.rsplit(":", 1)[1]
     out = cache_dir("pause", version)
     proc.run(["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{version}", "-o", out / "pause", src],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
@@ -25,14 +26,13 @@ def require_go() -> str:
     return go
 
 
-def module_dir(spec: str, log: Path) -> Path:
+def module_dir(spec: str) -> Path:
     """Download `module@version` into the module cache and return its directory."""
-    out = proc.output([require_go(), "mod", "download", "-json", spec], env=go_env(), log=None)
-    import json
-
-    info = json.loads(out)
-    if "Error" in info:
-        raise HarnessError(f"cannot download {spec} from the Go module proxy: {info['Error']}")
+    res = proc.run([require_go(), "mod", "download", "-json", spec], env=go_env(), check=False)
+    info = json.loads(res.stdout or b"{}")
+    if "Dir" not in info:
+        why = (info.get("Error") or res.stderr.decode(errors="replace")).strip().splitlines() or ["no answer"]
+        raise HarnessError(f"cannot download {spec} from the Go module proxy: {why[0]}")
     return Path(info["Dir"])
 
 

@@ -58,8 +58,3 @@ def build(tag: str, dockerfile: str, context: dict[str, Path] | None = None, *, 
             dst.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
         proc.run([host.docker(), "build", "-q", "-t", tag, str(ctx)], env={"DOCKER_BUILDKIT": "0"}, log=log)
-
-
-def save(tags: list[str], archive: Path, *, log: Path) -> Path:
-    proc.run([host.docker(), "save", "-o", archive, *tags], log=log)
-    return archive

@@ -25,7 +25,7 @@ def binaries(patch: str) -> Path:
 
 
 def _build(patch: str, out: Path) -> None:
-    src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}", out / "build.log")
+    src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}")
     gomod = (src / "go.mod").read_text()
     staging_version = "v0." + patch.removeprefix("v1.")
     go_line = re.search(r"^go (\S+)", gomod, re.M)

@@ -63,7 +63,7 @@ def _build(tag: str) -> None:
 
 
 def _customise(root: Path, bins: dict[str, Path], log: Path) -> None:
-    files = gobuild.module_dir(f"sigs.k8s.io/kind@{components()['kind']}", log) / "images" / "base" / "files"
+    files = gobuild.module_dir(f"sigs.k8s.io/kind@{components()['kind']}") / "images" / "base" / "files"
     # Module zips keep no file modes and the module cache is read-only: copy, then set modes.
     proc.run(["cp", "-r", "--no-preserve=mode,ownership", f"{files}/.", root], log=log)
     for pattern in ("usr/local/bin/*", "kind/bin/*"):
