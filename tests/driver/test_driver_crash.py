@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dra_conformance.paths import REPO
+from dra_conformance.waiting import timeout
 from drivers.fake_gpu.control_client import ControlClient
 from drivers.fake_gpu.kubelet_client import KubeletClient
 from tests.driver.rig import NODE, make_claim, ref, result
@@ -51,7 +52,7 @@ def test_crash_exits_and_a_restart_keeps_prepared_claims(proc_root) -> None:
     assert prepared.devices[0].device_name == "gpu-1"
 
     control.crash(exit_code=3)
-    assert proc.wait(timeout=10) == 3
+    assert proc.wait(timeout=timeout("process_exit")) == 3
     kubelet.close()
 
     (root / "claims.json").write_text("[]")  # only the checkpoint knows the claim now
@@ -79,4 +80,4 @@ def test_crash_with_restart_reexecs_the_driver(proc_root) -> None:
     state = control.state()
     assert state["registration"]["getInfoCalls"] == 0 and state["faults"]["stats"]["prepare"]["calls"] == 0
     control.crash(exit_code=0)
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=timeout("process_exit")) == 0

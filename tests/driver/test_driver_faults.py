@@ -5,6 +5,7 @@ import time
 import grpc
 import pytest
 
+from dra_conformance.waiting import timeout
 from tests.driver.rig import Rig, ref
 
 
@@ -37,10 +38,10 @@ def test_hang_until_released(rig: Rig) -> None:
     uid = claim["metadata"]["uid"]
     rig.control.hang("prepare")
     fut = rig.kubelet.prepare_future([ref(claim)])
-    rig.control.wait_calls("prepare", "hanging", 1, timeout=10)
+    rig.control.wait_calls("prepare", "hanging", 1, timeout=timeout("grpc_call"))
     assert not fut.done() and not rig.spec_file(claim).exists()
     assert rig.control.release("prepare") == 1
-    assert fut.result(timeout=10).claims[uid].devices[0].device_name == "gpu-0"
+    assert fut.result(timeout=timeout("grpc_call")).claims[uid].devices[0].device_name == "gpu-0"
     assert rig.control.state()["faults"]["stats"]["prepare"]["hanging"] == 0
 
 
@@ -50,7 +51,7 @@ def test_hung_call_ends_when_the_kubelet_gives_up(rig: Rig) -> None:
     with pytest.raises(grpc.RpcError) as err:
         rig.kubelet.unprepare([ref(claim)], timeout=0.5)
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    rig.control.wait_calls("unprepare", "ok", 1, timeout=10)  # the server side let go as well
+    rig.control.wait_calls("unprepare", "ok", 1, timeout=timeout("grpc_call"))  # the server side let go as well
     assert rig.control.state()["faults"]["stats"]["unprepare"]["hanging"] == 0
 
 

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from dra_conformance.waiting import timeout
 from drivers.fake_gpu.control_client import ControlError
 from tests.driver.rig import Rig
+
+T = timeout("grpc_call")  # each awaited message was sent before the control call returned
 
 
 @pytest.mark.parametrize("version", ["v1alpha1", "v1"])
@@ -16,15 +19,15 @@ def test_health_changes_are_streamed_as_complete_lists(rig: Rig, version: str) -
 
     reply = rig.control.set_health("gpu-1", "Unhealthy", "ECC error", timeout_seconds=45)
     assert reply["streams"] == 1
-    msg = watch.next(timeout=2)  # already sent when set_health returned
+    msg = watch.next(timeout=T)  # already sent when set_health returned
     assert sorted(msg) == sorted(first)
     assert msg["gpu-1"] == {**msg["gpu-1"], "health": "UNHEALTHY", "message": "ECC error", "timeoutSeconds": 45}
     assert msg["gpu-0"]["health"] == "HEALTHY"
 
     rig.control.set_health("gpu-1", "healthy")
-    assert watch.next(timeout=2)["gpu-1"]["health"] == "HEALTHY"
+    assert watch.next(timeout=T)["gpu-1"]["health"] == "HEALTHY"
     rig.control.set_health("gpu-2", "Unknown", "x" * 2000)
-    assert watch.next(timeout=2)["gpu-2"] == {**first["gpu-2"], "health": "UNKNOWN", "message": "x" * 1024,
+    assert watch.next(timeout=T)["gpu-2"] == {**first["gpu-2"], "health": "UNKNOWN", "message": "x" * 1024,
                                               "updated": watch_updated(rig)}
     watch.cancel()
     assert rig.control.state()["healthStreams"]["opened"] == {version: 1}
@@ -39,15 +42,15 @@ def test_every_open_stream_gets_the_change_and_inventory_changes_too(rig: Rig) -
     old.next(), new.next()
     assert rig.control.wait_health_streams(2) == 2
     rig.control.set_health("gpu-3", "Unhealthy")
-    assert old.next(timeout=2)["gpu-3"]["health"] == new.next(timeout=2)["gpu-3"]["health"] == "UNHEALTHY"
+    assert old.next(timeout=T)["gpu-3"]["health"] == new.next(timeout=T)["gpu-3"]["health"] == "UNHEALTHY"
     rig.control.set_inventory(options={"gpu": {"count": 2}})
-    assert sorted(old.next(timeout=2)) == sorted(new.next(timeout=2)) == ["gpu-0", "gpu-1"]
+    assert sorted(old.next(timeout=T)) == sorted(new.next(timeout=T)) == ["gpu-0", "gpu-1"]
 
 
 def test_heartbeat_resends_the_list_without_changes(rig_factory) -> None:
     rig = rig_factory(health_interval=0.2).start()
     watch = rig.kubelet.watch_health()
-    a, b = watch.next(), watch.next(timeout=2)
+    a, b = watch.next(), watch.next(timeout=T)
     assert sorted(a) == sorted(b)
 
 

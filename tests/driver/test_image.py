@@ -9,7 +9,7 @@ from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 
 from clusters.kind import host
-from dra_conformance.waiting import wait_for
+from dra_conformance.waiting import timeout, wait_for
 from drivers.fake_gpu.deploy.image import ensure_image
 from drivers.fake_gpu.kubelet_client import KubeletClient
 
@@ -42,7 +42,7 @@ def test_image_serves_registration_and_health(image, short_tmp):
             info = kubelet.register()
             assert (info.type, info.name) == ("DRAPlugin", DRIVER)
             assert {"v1.DRAPlugin", "v1beta1.DRAPlugin"} <= set(info.supported_versions)
-            devices = kubelet.watch_health("v1").next(timeout=20)
+            devices = kubelet.watch_health("v1").next(timeout=timeout("driver_ready"))
             assert {"gpu-0", "nic-0"} <= set(devices) and {d["health"] for d in devices.values()} == {"HEALTHY"}
         finally:
             kubelet.close()

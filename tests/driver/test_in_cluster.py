@@ -19,7 +19,7 @@ from clusters.kind import cluster
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
 from dra_conformance import kube
 from dra_conformance.paths import REPO
-from dra_conformance.waiting import wait_for
+from dra_conformance.waiting import timeout, wait_for
 from drivers.fake_gpu import profiles
 from drivers.fake_gpu.control_client import parse_env
 from fixtures.driver import DriverHandle, wait_slices
@@ -198,6 +198,6 @@ def test_publication_per_profile(profile, api, selftest_cluster, tmp_path):
             assert wanted[dev["attributes"]["type"]["string"]] <= set(dev["attributes"]), dev
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=timeout("process_exit"))
     wait_for(f"{name} slices withdrawn",
              lambda: (not api.list("ResourceSlice", fields=f"spec.driver={name}"), "still there"), "object_gone")
