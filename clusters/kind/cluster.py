@@ -43,11 +43,17 @@ def existing() -> list[str]:
 
 
 def node_image(spec: config.ClusterSpec, source: str = "auto") -> str:
-    """kindest/node for the release when it is here or can be pulled, else the offline forge."""
+    """kindest/node for the release when it is here or can be pulled, else the offline forge.
+
+    On cgroup v1 hosts `auto` goes straight to the forge: current kindest/node images are Debian
+    trixie, whose systemd (257) refuses to boot on cgroup v1; the forge's bookworm node does not.
+    """
     if source not in IMAGE_SOURCES:
         raise HarnessError(f"unknown image source {source!r}; choose from {', '.join(IMAGE_SOURCES)}")
     upstream = spec.release.node_image
-    if source in ("auto", "kindest"):
+    if source == "auto" and spec.host_cgroup == 1:
+        note("cgroup v1 host: using the offline-built (bookworm) node image")
+    elif source in ("auto", "kindest"):
         if images.exists(upstream) or _pull(upstream):
             return upstream
         if source == "kindest":
