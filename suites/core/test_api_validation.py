@@ -101,7 +101,8 @@ CLAIM_CASES = {
     "count-negative": "spec.devices.requests[0].exactly.count",
     "unknown-allocation-mode": "spec.devices.requests[0].exactly.allocationMode",
     "missing-class": "spec.devices.requests[0].exactly.deviceClassName",
-    "duplicate-request-names": "spec.devices.requests[1].name",
+    # 1.34 names the field (requests[1].name), 1.37's declarative validation the list item.
+    "duplicate-request-names": "spec.devices.requests[1]",
     "constraint-unknown-request": "spec.devices.constraints[0].requests[0]",
     "too-many-requests": "spec.devices.requests",
 }
@@ -159,7 +160,7 @@ SLICE_CASES = {
                               "spec.devices[0].attributes[model].string"),
     "attribute-two-values": ([{"name": "d", "attributes": {"model": {"string": "a", "int": 1}}}],
                              "spec.devices[0].attributes[model]"),
-    "duplicate-device-names": ([{"name": "d"}, {"name": "d"}], "spec.devices[1].name"),
+    "duplicate-device-names": ([{"name": "d"}, {"name": "d"}], "spec.devices[1]"),  # as above
     "bad-device-name": ([{"name": "Not_A_DNS_Label"}], "spec.devices[0].name"),
 }
 
