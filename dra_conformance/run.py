@@ -41,8 +41,12 @@ def _run(a: argparse.Namespace) -> int:
     from clusters.kind.cli import spec_from
 
     spec_from(a)  # an unknown version or profile fails here, in one line, before pytest starts
-    args = ["suites", "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
-            "-n", a.numprocesses, "--allure-html"]
+    rest = _rest(a.pytest_args)
+    # Paths after `--` narrow the run (`-- suites/core`); without any, every suite runs.
+    paths = [x for x in rest if not x.startswith("-") and (REPO / x.split("::")[0]).exists()]
+    args = ([] if paths else ["suites"]) + [
+        "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
+        "-n", a.numprocesses, "--allure-html"]
     if a.driver_profile:
         args += ["--driver-profile", a.driver_profile]
     if a.kubeconfig:
@@ -51,7 +55,7 @@ def _run(a: argparse.Namespace) -> int:
         args.append("--keep-cluster")
     if a.certify:
         args.append("--certify")
-    return _pytest(args + _rest(a.pytest_args))
+    return _pytest(args + rest)
 
 
 def _selftest(a: argparse.Namespace) -> int:

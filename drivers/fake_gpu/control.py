@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PUSH_TIMEOUT = 10.0  # seconds a control call waits for open health streams to send a change
+REGISTER_TIMEOUT = 60.0  # seconds POST /serving waits for the kubelet to register the plugin again
 
 
 class _Reply(Exception):
@@ -77,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch({
             "/health": self._health, "/faults": self._faults, "/faults/release": self._release,
             "/faults/clear": self._clear, "/wait": self._wait, "/wait/streams": self._wait_streams,
-            "/inventory": self._inventory, "/crash": self._crash,
+            "/inventory": self._inventory, "/serving": self._serving, "/crash": self._crash,
         })
 
     def _dispatch(self, routes: dict[str, Any]) -> None:
@@ -156,6 +157,17 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.driver.hub
         hub.wait_delivered(hub.version(), PUSH_TIMEOUT)
         return {"devices": [d.name for d in inv.devices], "generation": self.driver.publisher.generation}
+
+    def _serving(self, b: dict[str, Any]) -> dict[str, Any]:
+        if b["serving"]:
+            self.driver.serve()
+            registered = self.driver.registration.wait_registered(float(b.get("timeout", REGISTER_TIMEOUT)))
+            if not registered:
+                raise _Reply(504, {"error": "serving again, but the kubelet has not registered the plugin",
+                                   "registration": self.driver.registration.to_json()})
+        else:
+            self.driver.unserve()
+        return {"serving": self.driver.serving(), "registration": self.driver.registration.to_json()}
 
     def _crash(self, b: dict[str, Any]) -> None:
         code, restart = int(b.get("exitCode", 1)), bool(b.get("restart", False))

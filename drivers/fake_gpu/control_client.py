@@ -147,6 +147,14 @@ class ControlClient:
                 body[key] = value
         return self.call("POST", "/inventory", body)
 
+    def stop_serving(self) -> dict[str, Any]:
+        """The kubelet-facing sockets go away (the kubelet sees the plugin stop); control stays up."""
+        return self.call("POST", "/serving", {"serving": False})
+
+    def start_serving(self, timeout: float = 60.0) -> dict[str, Any]:
+        """Serve again; returns once the kubelet has registered the plugin."""
+        return self.call("POST", "/serving", {"serving": True, "timeout": timeout}, timeout=timeout + 10)
+
     def crash(self, exit_code: int = 1, restart: bool = False) -> None:
         """The driver process exits (or re-execs itself) right after answering."""
         self.call("POST", "/crash", {"exitCode": exit_code, "restart": restart})

@@ -50,7 +50,9 @@ class FakeDriver:
             self.caps = Capabilities.parse("" if cfg.capabilities == "auto" else cfg.capabilities)
         self.faults = Faults()
         self.hub = health.HealthHub(pool=cfg.node_name, interval=cfg.health_interval)
-        self.registration = registration.RegistrationState()
+        # The kubelet wipes a plugin's slices when it goes away and again on its own start-up:
+        # like a real driver, publish again whenever the kubelet (re-)registers us.
+        self.registration = registration.RegistrationState(on_registered=self._republish_async)
         self.publisher = Publisher(api, cfg.driver_name, cfg.node_name, self.caps)
         self.status = ClaimStatusWriter(api, cfg.driver_name, enabled=self.caps.device_status)
         self._inv_lock = threading.Lock()
@@ -59,6 +61,7 @@ class FakeDriver:
         self.preparer = Preparer(driver=cfg.driver_name, node=cfg.node_name, claims=claims,
                                  checkpoint=self.checkpoint, cdi_root=cfg.cdi_root,
                                  inventory=self.inventory, status=self.status)
+        self._serving_lock = threading.Lock()
         self._dra_server: grpc.Server | None = None
         self._reg_server: grpc.Server | None = None
         self.control: ControlServer | None = None
@@ -71,22 +74,43 @@ class FakeDriver:
         inv = self._inventory
         self.hub.set_inventory([d.name for d in inv.devices], inv.health_timeout_seconds)
         self._publish_or_log()
-        # DRA service first: the kubelet connects to the endpoint right after GetInfo.
-        self._dra_server = self._serve(cfg.dra_socket, self._add_dra_services)
-        self._reg_server = self._serve(cfg.registration_socket, self._add_registration)
+        self.serve()
         if control:
             self.control = ControlServer(self, cfg.control_host, cfg.control_port).start()
         return self
+
+    def serve(self) -> None:
+        """Serve the kubelet. DRA service first: the kubelet connects to the endpoint right after GetInfo."""
+        with self._serving_lock:
+            if self._reg_server is not None:
+                return
+            self.hub.resume()
+            self._dra_server = self._serve(self.cfg.dra_socket, self._add_dra_services)
+            self._reg_server = self._serve(self.cfg.registration_socket, self._add_registration)
+
+    def unserve(self) -> None:
+        """Stop every kubelet-facing service and remove the sockets: to the kubelet the plugin is
+        gone, as when its process stops; the control server stays up so a test can bring it back."""
+        with self._serving_lock:
+            self.hub.stop()
+            self.faults.release()
+            for server in (self._reg_server, self._dra_server):
+                if server is not None:
+                    server.stop(grace=1).wait()
+            self._reg_server = self._dra_server = None
+            for sock in (self.cfg.registration_socket, self.cfg.dra_socket):
+                sock.unlink(missing_ok=True)
+            self.registration.reset()
+
+    def serving(self) -> bool:
+        with self._serving_lock:
+            return self._reg_server is not None
 
     def stop(self, withdraw: bool = True) -> None:
         """Graceful shutdown: stop serving, end health streams, withdraw the pool's slices."""
         if self.control:
             self.control.stop()
-        self.hub.stop()
-        self.faults.release()
-        for server in (self._reg_server, self._dra_server):
-            if server is not None:
-                server.stop(grace=1).wait()
+        self.unserve()
         if withdraw and not self.cfg.keep_slices_on_exit:
             try:
                 self.publisher.withdraw()
@@ -148,6 +172,9 @@ class FakeDriver:
         self.publisher.publish(inv)
         return inv
 
+    def _republish_async(self) -> None:
+        threading.Thread(target=self._publish_or_log, name="republish", daemon=True).start()
+
     def _publish_or_log(self) -> None:
         try:
             self.publisher.publish(self._inventory)
@@ -162,6 +189,7 @@ class FakeDriver:
             "sockets": {"dra": str(cfg.dra_socket), "registration": str(cfg.registration_socket)},
             "versions": registration.supported_versions(cfg.dra_versions, cfg.health_versions),
             "capabilities": self.caps.to_json(),
+            "serving": self.serving(),
             "registration": self.registration.to_json(),
             "inventory": self.inventory().to_json(),
             "health": self.hub.snapshot(),

@@ -85,9 +85,14 @@ class HealthHub:
             return self._cond.wait_for(lambda: len(self._delivered) >= count, timeout=timeout)
 
     def stop(self) -> None:
+        """End every open stream."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
+
+    def resume(self) -> None:
+        with self._cond:
+            self._stopped = False
 
     def stream(self, pb: ModuleType, api_version: str, context: grpc.ServicerContext) -> Iterator[Any]:
         with self._cond:

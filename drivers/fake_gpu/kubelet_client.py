@@ -31,6 +31,7 @@ class HealthWatch:
         try:
             for msg in self._call:
                 self.messages.put(msg)
+            self.messages.put(EOFError("the driver ended the stream"))
         except grpc.RpcError as exc:
             self.messages.put(exc)
 

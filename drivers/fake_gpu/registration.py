@@ -7,6 +7,7 @@ advertised endpoint (our dra.sock), then reports the outcome with NotifyRegistra
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -25,8 +26,9 @@ def supported_versions(dra_versions: list[str], health_versions: list[str]) -> l
 
 
 class RegistrationState:
-    def __init__(self) -> None:
+    def __init__(self, on_registered: Callable[[], None] | None = None) -> None:
         self._cond = threading.Condition()
+        self._on_registered = on_registered
         self.get_info_calls = 0
         self.registered: bool | None = None  # None: the kubelet has not reported yet
         self.error = ""
@@ -34,6 +36,14 @@ class RegistrationState:
     def notify(self, registered: bool, error: str) -> None:
         with self._cond:
             self.registered, self.error = registered, error
+            self._cond.notify_all()
+        if registered and self._on_registered is not None:
+            self._on_registered()
+
+    def reset(self) -> None:
+        """No longer registered: the registration socket is gone."""
+        with self._cond:
+            self.registered, self.error = None, ""
             self._cond.notify_all()
 
     def wait_registered(self, timeout: float) -> bool:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
 import pytest
 
-from dra_conformance.waiting import timeout
+from dra_conformance.waiting import timeout, wait_for
 from drivers.fake_gpu.control_client import ControlError
 from tests.driver.rig import Rig
 
@@ -60,3 +63,23 @@ def test_bad_health_requests_are_rejected(rig: Rig) -> None:
     assert err.value.status == 400 and "gpu-9" in str(err.value)
     with pytest.raises(ControlError):
         rig.control.set_health("gpu-0", "Broken")
+
+
+def test_stopped_serving_ends_streams_and_removes_sockets_until_served_again(rig: Rig) -> None:
+    """POST /serving false is a stopped plugin to the kubelet; true brings it back once registered."""
+    watch = rig.kubelet.watch_health("v1")
+    watch.next()
+    assert rig.control.stop_serving()["serving"] is False
+    with pytest.raises((EOFError, grpc.RpcError)):  # the kubelet's cue that health is now unknown
+        while True:
+            watch.next(timeout=T)
+    assert not rig.cfg.registration_socket.exists() and not rig.cfg.dra_socket.exists()
+    assert rig.control.state()["registration"]["registered"] is None
+
+    with ThreadPoolExecutor(1) as pool:
+        served = pool.submit(rig.control.start_serving, T)  # returns once the "kubelet" registered
+        wait_for("the registration socket", lambda: (rig.cfg.registration_socket.exists(), "absent"),
+                 "grpc_call")
+        rig.kubelet.register()
+        assert served.result(timeout=T)["registration"]["registered"] is True
+    assert rig.kubelet.watch_health("v1").next()["gpu-0"]["health"] == "HEALTHY"
