@@ -85,9 +85,11 @@ class HealthHub:
             return self._cond.wait_for(lambda: len(self._delivered) >= count, timeout=timeout)
 
     def stop(self) -> None:
-        """End every open stream."""
+        """End every open stream. They count as closed now: a stream the gRPC server cancelled
+        while its generator waited to send may never run its clean-up."""
         with self._cond:
             self._stopped = True
+            self._delivered.clear()
             self._cond.notify_all()
 
     def resume(self) -> None:
@@ -115,7 +117,8 @@ class HealthHub:
                 # grpc asks for the next message only after sending this one: it is on the wire
                 sent[0] = version
                 with self._cond:
-                    self._delivered[sid] = version
+                    if sid in self._delivered:  # not if stop() closed it meanwhile
+                        self._delivered[sid] = version
                     self._cond.notify_all()
         finally:
             with self._cond:

@@ -78,8 +78,12 @@ def ensure_image(*, log: Path | None = None) -> str:
     from clusters.kind.forge.base_image import ensure_base_image
 
     tag = f"{REPO}:{source_digest()}"
-    return images.ensure(tag, lambda: build_image(ensure_base_image(), tag,
-                                                  log=log or cache_dir("logs") / "driver-image.log"))
+
+    def build() -> str:
+        build_image(ensure_base_image(), tag, log=log or cache_dir("logs") / "driver-image.log")
+        images.prune(REPO, "", keep=tag)  # each source change makes a new tag; keep only this one
+        return tag
+    return images.ensure(tag, build)
 
 
 def build_image(base_image: str, tag: str, *, log: Path | None = None) -> str:
