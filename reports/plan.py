@@ -19,9 +19,10 @@ from reports.testmeta import marker_meta
 class PlanEntry:
     nodeid: str
     run: bool
-    reason: str
+    reason: str  # why it is skipped, or why a test that runs is expected to fail (xfail)
     feature: str | None
     maturity: str | None
+    xfail: bool = False
 
 
 def static_skip_reason(item: pytest.Item) -> str | None:
@@ -43,8 +44,12 @@ def build_plan(items: list[pytest.Item]) -> list[PlanEntry]:
     plan = []
     for item in items:
         meta = marker_meta(item)
-        reason = static_skip_reason(item)
-        plan.append(PlanEntry(item.nodeid, reason is None, reason or "", meta["feature"], meta["maturity"]))
+        if (reason := static_skip_reason(item)) is not None:
+            plan.append(PlanEntry(item.nodeid, False, reason, meta["feature"], meta["maturity"]))
+            continue
+        xfail = next(item.iter_markers("xfail"), None)
+        plan.append(PlanEntry(item.nodeid, True, xfail.kwargs.get("reason", "") if xfail else "",
+                              meta["feature"], meta["maturity"], xfail=xfail is not None))
     return plan
 
 
@@ -55,7 +60,8 @@ def render_plan(plan: list[PlanEntry], k8s_version: str | None, profile: str | N
     for e in plan:
         tag = ", ".join(x for x in (e.feature, e.maturity) if x)
         tag = f" [{tag}]" if tag else ""
-        lines.append(f"  run   {e.nodeid}{tag}" if e.run else f"  skip  {e.nodeid}{tag}: {e.reason}")
+        verdict = "xfail" if e.xfail else "run" if e.run else "skip"
+        lines.append(f"  {verdict:<5} {e.nodeid}{tag}" + (f": {e.reason}" if e.reason else ""))
     reasons = Counter(e.reason for e in plan if not e.run)
     if reasons:
         lines.append("Skip reasons:")
