@@ -56,9 +56,16 @@ def namespace(api: Api) -> Iterator[str]:
 
 
 def test_kubelet_registers_the_driver(driver):
+    # Slices are published before the sockets open, so registration may still be on its way.
+    def registered(control) -> tuple[bool, dict]:
+        reg = control.state()["registration"]
+        return reg["registered"] is True, reg
+
     for node in driver.nodes("gpu"):
-        state = driver.control(node).state()
-        assert state["registration"]["registered"] is True, state["registration"]
+        control = driver.control(node)
+        reg = wait_for(f"the kubelet on {node} to register the driver", lambda c=control: registered(c),
+                       "plugin_registered")
+        assert reg["getInfoCalls"] >= 1 and not reg["error"], reg
 
 
 def test_every_worker_publishes_its_devices(driver, api):
