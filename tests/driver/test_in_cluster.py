@@ -22,7 +22,7 @@ from dra_conformance.paths import REPO
 from dra_conformance.waiting import timeout, wait_for
 from drivers.fake_gpu import profiles
 from drivers.fake_gpu.control_client import parse_env
-from fixtures.driver import DriverHandle, wait_slices
+from fixtures.driver import DriverHandle, wait_registered, wait_slices
 from fixtures.driver_install import install, uninstall
 from fixtures.driver_profile import load
 from fixtures.kubeapi import Api, ApiError
@@ -56,16 +56,8 @@ def namespace(api: Api) -> Iterator[str]:
 
 
 def test_kubelet_registers_the_driver(driver):
-    # Slices are published before the sockets open, so registration may still be on its way.
-    def registered(control) -> tuple[bool, dict]:
-        reg = control.state()["registration"]
-        return reg["registered"] is True, reg
-
-    for node in driver.nodes("gpu"):
-        control = driver.control(node)
-        reg = wait_for(f"the kubelet on {node} to register the driver", lambda c=control: registered(c),
-                       "plugin_registered")
-        assert reg["getInfoCalls"] >= 1 and not reg["error"], reg
+    for node, reg in wait_registered(driver, driver.nodes("gpu")).items():
+        assert reg["getInfoCalls"] >= 1 and not reg["error"], (node, reg)
 
 
 def test_every_worker_publishes_its_devices(driver, api):
