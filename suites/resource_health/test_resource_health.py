@@ -78,7 +78,7 @@ def test_health_changes_reach_the_pod_status(kit, watched) -> None:
     _wait_health(kit, pod, claim, "Healthy")
 
 
-@pytest.mark.serial  # the node's plugin stops serving: other tests could not prepare there meanwhile
+@pytest.mark.serial  # apart from other driver-wide disruptions; other tests on the node just wait while it is stopped
 def test_health_is_unknown_while_the_driver_is_stopped(kit, watched) -> None:
     pod, claim, device, control = watched
     _wait_health(kit, pod, claim, "Healthy")
