@@ -6,6 +6,7 @@ message into every claim's `error` (both make the kubelet retry).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -45,7 +46,7 @@ def servicer(pb_grpc: ModuleType, pb: ModuleType, *, preparer: Preparer, faults:
 
 
 def _each_claim(faults: Faults, rpc: str, request: Any, context: grpc.ServicerContext, resp: Any,
-                handle: Any) -> Any:
+                handle: Callable[[ClaimRef, Any], None]) -> Any:
     """`handle(claim, answer)` per claim; a queued fault or a failure becomes that claim's error
     (the kubelet retries claims with errors), the others still succeed."""
     fault = _begin(faults, rpc, context)

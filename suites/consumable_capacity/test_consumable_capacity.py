@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kubernetes.utils import parse_quantity
 
 from fixtures import builders as b
 from fixtures import devices as dv
@@ -42,7 +43,7 @@ def test_two_claims_share_one_device_within_capacity(kit) -> None:
     share_ids = [r.get("shareID") for r in got]
     assert all(share_ids) and share_ids[0] != share_ids[1], share_ids
     for r in got:
-        assert dv.parse_quantity(r["consumedCapacity"][cap]) == dv.parse_quantity(half)
+        assert parse_quantity(r["consumedCapacity"][cap]) == parse_quantity(half)
 
 
 def test_over_capacity_request_waits_until_capacity_frees(kit) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kubernetes.utils import parse_quantity
 
 from fixtures import builders as b
 from fixtures import devices as dv
@@ -116,7 +117,7 @@ def test_cel_capacity_selector_matches(kit) -> None:
 
 def test_cel_capacity_selector_without_match_stays_pending(kit) -> None:
     cap, value = _capacity(kit)
-    bigger = f"{int(dv.parse_quantity(value) * 2)}"
+    bigger = f"{int(parse_quantity(value) * 2)}"
     expr = f'device.capacity["{dv.qualify(kit.driver.name, cap)[0]}"].{cap}.compareTo(quantity("{bigger}")) >= 0'
     claim = kit.claim([b.request("gpu", kit.device_class(expr))])
     pod = kit.pod({"gpu": b.from_claim(claim)})

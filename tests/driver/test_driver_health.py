@@ -76,23 +76,23 @@ def test_stopped_serving_ends_streams_and_removes_sockets_until_served_again(rig
     assert not rig.cfg.registration_socket.exists() and not rig.cfg.dra_socket.exists()
     assert rig.control.state()["registration"]["registered"] is None
 
+    assert _serve_again(rig)["registration"]["registered"] is True
+    assert rig.kubelet.watch_health("v1").next()["gpu-0"]["health"] == "HEALTHY"
+
+
+def _serve_again(rig: Rig) -> dict:
+    """POST /serving true, which returns once registered, while the test's "kubelet" registers."""
     with ThreadPoolExecutor(1) as pool:
-        served = pool.submit(rig.control.start_serving, T)  # returns once the "kubelet" registered
+        served = pool.submit(rig.control.start_serving, T)
         wait_for("the registration socket", lambda: (rig.cfg.registration_socket.exists(), "absent"),
                  "grpc_call")
         rig.kubelet.register()
-        assert served.result(timeout=T)["registration"]["registered"] is True
-    assert rig.kubelet.watch_health("v1").next()["gpu-0"]["health"] == "HEALTHY"
+        return served.result(timeout=T)
 
 
 def test_health_changes_while_stopped_are_kept_for_the_next_stream(rig: Rig) -> None:
     rig.kubelet.watch_health("v1").next()
     rig.control.stop_serving()
     assert rig.control.set_health("gpu-2", "Unhealthy", "while stopped")["streams"] == 0
-    with ThreadPoolExecutor(1) as pool:
-        served = pool.submit(rig.control.start_serving, T)
-        wait_for("the registration socket", lambda: (rig.cfg.registration_socket.exists(), "absent"),
-                 "grpc_call")
-        rig.kubelet.register()
-        served.result(timeout=T)
+    _serve_again(rig)
     assert rig.kubelet.watch_health("v1").next()["gpu-2"]["message"] == "while stopped"
