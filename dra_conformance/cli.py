@@ -11,12 +11,13 @@ from dra_conformance.paths import REPO
 
 def parser() -> argparse.ArgumentParser:
     from clusters.kind import cli as cluster_cli
-    from dra_conformance import run
+    from dra_conformance import doctor, run
 
     p = argparse.ArgumentParser(prog="dra-conformance", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     cluster_cli.register(sub)
     run.register(sub)
+    doctor.register(sub)
     return p
 
 
@@ -27,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
         return int(args.func(args) or 0)
     except HarnessError as exc:
-        print(f"dra-conformance: error: {exc}", file=sys.stderr)
+        from dra_conformance.doctor import hint
+
+        print(f"dra-conformance: error: {exc}{hint()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dra-conformance: interrupted", file=sys.stderr)

@@ -1,21 +1,23 @@
 """Allure HTML: install allure-commandline from npm once (cached outside the repo) and render.
 
 The npm package bundles the whole Allure 2 distribution (jars), so after the one install it works
-offline with Java. Missing Java/npm is not a run failure: one line says why the artefact is absent.
+offline with Java. Java and npm are installed from Debian when missing (as root); where they cannot
+be, that is not a run failure: one line says why the artefact is absent.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from dra_conformance.errors import HarnessError
+from dra_conformance.host_packages import needs
 from dra_conformance.paths import cache_dir
 from dra_conformance.proc import run
 
 ALLURE_VERSION = "2.46.1"
 PACKAGE = "allure-commandline"
+PACKAGES = needs("rendering Allure HTML", {"java": "openjdk-17-jre-headless", "npm": "npm"})
 
 
 class AllureUnavailable(HarnessError):
@@ -34,15 +36,14 @@ def _installed(prefix: Path) -> Path | None:
 
 def ensure_allure(log: Path | None = None) -> Path:
     """Path of the `allure` launcher, installing allure-commandline@ALLURE_VERSION on first use."""
-    if shutil.which("java") is None:
-        raise AllureUnavailable("Allure HTML skipped: Java not found "
-                                "(apt-get install openjdk-17-jre-headless)")
+    try:
+        PACKAGES.ensure()
+    except HarnessError as exc:
+        raise AllureUnavailable(f"Allure HTML skipped: {exc}") from exc
     prefix = cache_dir("tools", "allure", ALLURE_VERSION)
     binary = _installed(prefix)
     if binary:
         return binary
-    if shutil.which("npm") is None:
-        raise AllureUnavailable("Allure HTML skipped: npm not found to install allure-commandline")
     try:
         run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-package-lock",
              f"{PACKAGE}@{ALLURE_VERSION}"], log=log, timeout=600)

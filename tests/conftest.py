@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from clusters.kind import cluster, config, versions
+from dra_conformance.doctor import hint
+from dra_conformance.errors import HarnessError
 
 # all-dra, so every gate the profile sets can be checked in the components and alpha behaviour
 # (device health in pod status) can be exercised by the driver tests.
@@ -21,7 +23,10 @@ def selftest_cluster() -> Iterator[cluster.Cluster]:
     it, unless DRA_SELFTEST_KEEP is set."""
     version = os.environ.get("DRA_SELFTEST_K8S") or versions.default_minor()
     spec = config.ClusterSpec(version, SELFTEST_PROFILE, workers=2)
-    made = cluster.ensure(spec)
+    try:
+        made = cluster.ensure(spec)
+    except HarnessError as exc:  # one line, cached by pytest for every test that needs the cluster
+        pytest.fail(f"cannot set up the self-test cluster: {exc}{hint()}", pytrace=False)
     yield made
     if made.created and not os.environ.get("DRA_SELFTEST_KEEP"):
         cluster.delete(made.name)

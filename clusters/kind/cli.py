@@ -46,9 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     logs.add_argument("--out", type=Path, default=Path("cluster-logs"))
     logs.set_defaults(func=_logs)
 
-    show = csub.add_parser("config", help="print the kind config a spec renders to")
+    show = csub.add_parser("config", help="print the kind config `cluster create` would use on this host")
     add_spec_options(show)
-    show.add_argument("--node-image", default="<node image>")
+    show.add_argument("--image-source", default="auto", choices=cluster.IMAGE_SOURCES)
+    show.add_argument("--node-image", help="use this node image as is")
     show.set_defaults(func=_config)
 
     ls = csub.add_parser("list", help="list kind clusters")
@@ -86,5 +87,7 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    print(config.dump(config.render(spec_from(args), args.node_image)), end="")
+    spec = cluster.for_host(spec_from(args))
+    node = args.node_image or cluster.node_image(spec, args.image_source, build=False)
+    print(config.dump(config.render(spec, node)), end="")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from clusters.kind import config, host, kindbin
 from clusters.kind.forge import images
-from clusters.kind.forge.node_image import ensure_node_image
+from clusters.kind.forge.node_image import ensure_node_image, tag_for
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
 from dra_conformance import kube, proc
 from dra_conformance.errors import HarnessError
@@ -42,24 +42,32 @@ def existing() -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip() and "No kind clusters" not in line]
 
 
-def node_image(spec: config.ClusterSpec, source: str = "auto") -> str:
+def for_host(spec: config.ClusterSpec) -> config.ClusterSpec:
+    """`spec` with this host's facts (cgroup version, CAP_SYS_RESOURCE) that the config depends on."""
+    return config.ClusterSpec(spec.version, spec.profile, spec.workers, host.cgroup_version(),
+                              host.has_sys_resource())
+
+
+def node_image(spec: config.ClusterSpec, source: str = "auto", *, build: bool = True) -> str:
     """kindest/node for the release when it is here or can be pulled, else the offline forge.
 
     On cgroup v1 hosts `auto` goes straight to the forge: current kindest/node images are Debian
     trixie, whose systemd (257) refuses to boot on cgroup v1; the forge's bookworm node does not.
+    With build=False nothing is pulled or built: the tag the choice would lead to.
     """
     if source not in IMAGE_SOURCES:
         raise HarnessError(f"unknown image source {source!r}; choose from {', '.join(IMAGE_SOURCES)}")
     upstream = spec.release.node_image
     if source == "auto" and spec.host_cgroup == 1:
-        note("cgroup v1 host: using the offline-built (bookworm) node image")
+        if build:
+            note("cgroup v1 host: using the offline-built (bookworm) node image")
     elif source in ("auto", "kindest"):
-        if images.exists(upstream) or _pull(upstream):
+        if not build or images.exists(upstream) or _pull(upstream):
             return upstream
         if source == "kindest":
             raise HarnessError(f"cannot pull {upstream} (no registry reachable?); use --image-source forge")
         note(f"{upstream} cannot be pulled: building the node image offline")
-    return ensure_node_image(spec.release.patch)
+    return ensure_node_image(spec.release.patch) if build else tag_for(spec.release.patch)
 
 
 def _pull(image: str) -> bool:
@@ -72,8 +80,7 @@ def _pull(image: str) -> bool:
 def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str | None = None) -> Cluster:
     """A running cluster for `spec`: reused when its rendered config is identical, else (re)created."""
     host.ensure_engine()
-    spec = config.ClusterSpec(spec.version, spec.profile, spec.workers, host.cgroup_version(),
-                              host.has_sys_resource())
+    spec = for_host(spec)
     node = image or node_image(spec, image_source)
     rendered = config.dump(config.render(spec, node))
     name = config.cluster_name(spec)

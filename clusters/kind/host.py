@@ -17,18 +17,15 @@ from pathlib import Path
 
 from dra_conformance import proc
 from dra_conformance.errors import HarnessError
+from dra_conformance.host_packages import needs
 from dra_conformance.paths import cache_dir
 from dra_conformance.progress import step
 from dra_conformance.waiting import wait_for
 
 CAPFILTER = Path("/usr/local/sbin/dra-conformance-runc-capfilter")
 DAEMON_JSON = Path("/etc/docker/daemon.json")
-# Debian packages the offline path needs on the host, by the command that proves each present.
-HOST_PACKAGES = {
-    "dockerd": "docker.io", "jq": "jq", "capsh": "libcap2-bin", "debootstrap": "debootstrap",
-    "iptables": "iptables", "gcc": "gcc",
-}
-BUILD_PACKAGES = {"/usr/include/seccomp.h": "libseccomp-dev", "/bin/busybox": "busybox-static"}
+ENGINE_PACKAGES = needs("starting the Docker engine", {"dockerd": "docker.io", "iptables": "iptables"})
+CAPFILTER_PACKAGES = needs("the capability-filtering runc", {"jq": "jq", "capsh": "libcap2-bin"})
 
 
 def docker() -> str:
@@ -51,7 +48,7 @@ def ensure_engine() -> None:
     """Make a Docker engine that can run privileged containers available, or fail in one line."""
     _raise_sysctls()
     if engine_running():
-        if _needs_capfilter() and not _capfilter_configured():
+        if needs_capfilter() and not capfilter_configured():
             raise HarnessError("the running Docker engine cannot start --privileged containers on this "
                                f"host; set its default runtime to {CAPFILTER} (see clusters/kind/host.py)")
         return
@@ -60,8 +57,9 @@ def ensure_engine() -> None:
         raise HarnessError(f"the Docker engine at DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer")
     if os.geteuid() != 0:
         raise HarnessError("no Docker engine is running and starting one needs root")
-    ensure_packages(HOST_PACKAGES)
-    if _needs_capfilter():
+    ENGINE_PACKAGES.ensure()
+    if needs_capfilter():
+        CAPFILTER_PACKAGES.ensure()
         _install_capfilter()
     with step("Starting the Docker engine"):
         _start_dockerd()
@@ -77,32 +75,12 @@ def _raise_sysctls() -> None:
             pass  # not root or not Linux: kind still works for small clusters
 
 
-def ensure_packages(packages: dict[str, str]) -> None:
-    """apt-get install whatever of `packages` (probe → Debian package) is missing."""
-    missing = sorted({pkg for probe, pkg in packages.items() if not _present(probe)})
-    if not missing:
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        raise HarnessError(f"missing host packages {', '.join(missing)} and no root apt-get to install them")
-    log = cache_dir("host") / "apt.log"
-    with step(f"Installing host packages: {' '.join(missing)}"):
-        env = {"DEBIAN_FRONTEND": "noninteractive"}
-        proc.run(["apt-get", "update", "-qq"], log=log, env=env)
-        proc.run(["apt-get", "install", "-y", "-qq", *missing], log=log, env=env)
-
-
-def _present(probe: str) -> bool:
-    if probe.startswith("/"):
-        return Path(probe).exists()
-    return shutil.which(probe) is not None or Path("/usr/sbin", probe).exists()
-
-
 def _bounding_set() -> int:
     return next(int(line.split()[1], 16) for line in Path("/proc/self/status").read_text().splitlines()
                 if line.startswith("CapBnd:"))
 
 
-def _needs_capfilter() -> bool:
+def needs_capfilter() -> bool:
     """True when this process's bounding set lacks a capability the kernel knows."""
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     return _bounding_set() != (1 << (last + 1)) - 1
@@ -113,7 +91,7 @@ def has_sys_resource() -> bool:
     return bool(_bounding_set() & (1 << 24))
 
 
-def _capfilter_configured() -> bool:
+def capfilter_configured() -> bool:
     try:
         return json.loads(DAEMON_JSON.read_text()).get("default-runtime") == "capfilter"
     except (OSError, ValueError):
@@ -152,6 +130,8 @@ def _tail(log: Path) -> str:
 
 
 def cgroup_version() -> int:
-    """The cgroup version containers see on this host (what kubelets in kind nodes get)."""
-    ensure_engine()
-    return int(proc.output([docker(), "info", "--format", "{{.CgroupVersion}}"]).strip() or 1)
+    """The cgroup version containers get (what kubelets in kind nodes see): the engine's answer when
+    it runs (DOCKER_HOST may be elsewhere), else this host's hierarchy, so no caller starts an engine."""
+    if engine_running():
+        return int(proc.output([docker(), "info", "--format", "{{.CgroupVersion}}"]).strip() or 1)
+    return 2 if Path("/sys/fs/cgroup/cgroup.controllers").exists() else 1

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from dra_conformance import host_packages
 from reports import allure as allure_mod
 from reports.build import merge_runs
 
 DATA = Path(__file__).with_name("data")
+CHROMIUM = host_packages.needs("the matrix screenshot test", {"chromium": "chromium"})
 
 
 def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
@@ -54,9 +56,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 
 
 def test_matrix_html_screenshot_is_not_blank(tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    CHROMIUM.ensure()
+    browser = shutil.which("chromium")
     for name in ("run-1.34", "run-1.35", "run-crashed"):
         shutil.copytree(DATA / name, tmp_path / name)
     merge_runs([tmp_path / n for n in ("run-1.34", "run-1.35", "run-crashed")], tmp_path / "merged")
@@ -78,14 +79,16 @@ def test_matrix_html_screenshot_is_not_blank(tmp_path: Path) -> None:
     assert b"\xda\xfb\xe1" in colours and b"\xff\xeb\xe9" in colours
 
 
-def test_allure_without_java_is_one_line_and_no_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_allure_without_java_and_apt_is_one_line_and_no_failure(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     results = tmp_path / "allure-results"
     results.mkdir()
     (results / "x-result.json").write_text("{}")
-    monkeypatch.setattr(allure_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no java, no npm, no apt-get
+    monkeypatch.setattr(host_packages, "present", lambda probe: False)
     with pytest.raises(allure_mod.AllureUnavailable) as exc:
         allure_mod.render_allure(results, tmp_path / "allure-report")
-    assert "Java not found" in str(exc.value) and "\n" not in str(exc.value)
+    assert "openjdk-17-jre-headless" in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_allure_without_results_is_skipped(tmp_path: Path) -> None:

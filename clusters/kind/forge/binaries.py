@@ -10,8 +10,12 @@ from clusters.kind.forge import cache, gobuild
 from clusters.kind.forge.versions_data import components
 from dra_conformance import proc
 from dra_conformance.errors import HarnessError
+from dra_conformance.host_packages import needs
 
 _CONTAINERD = "github.com/containerd/containerd/v2"
+# runc links libseccomp through cgo, found with pkg-config.
+RUNC_PACKAGES = needs("building runc (cgo, seccomp)", {"gcc": "gcc", "pkg-config": "pkgconf",
+                                                        "/usr/include/seccomp.h": "libseccomp-dev"})
 
 
 def containerd() -> Path:
@@ -35,6 +39,7 @@ def runc() -> Path:
 
     def build(out: Path) -> None:
         # runc needs cgo (nsenter) and libseccomp; the node image carries Debian's libseccomp2.
+        RUNC_PACKAGES.ensure()
         work = gobuild.wrapper_module(out / "src", go_version="1.23.0",
                                       requires={"github.com/opencontainers/runc": v},
                                       imports=["github.com/opencontainers/runc/libcontainer"])

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from clusters.kind.forge import binaries, gobuild, images
 from dra_conformance import proc
+from dra_conformance.host_packages import needs
 from dra_conformance.paths import cache_dir
 
+# pause is linked static: libc.a comes with libc6-dev.
+PAUSE_PACKAGES = needs("building the pause image", {"gcc": "gcc", "/usr/include/stdio.h": "libc6-dev"})
 _KUBE = re.compile(r"/(kube-apiserver|kube-controller-manager|kube-scheduler|kube-proxy):")
 
 
@@ -59,6 +62,7 @@ def _pause(ref: str, patch: str, *, log: Path) -> None:
 def _build_pause(ref: str, patch: str, *, log: Path) -> None:
     src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}") / "build" / "pause" / "linux" / "pause.c"
     version = ref.rsplit(":", 1)[1]
+    PAUSE_PACKAGES.ensure()
     out = cache_dir("pause", version)
     proc.run(["gcc", "-Os", "-Wall", "-Werror", "-static", f"-DVERSION=v{version}", "-o", out / "pause", src],
              log=log)

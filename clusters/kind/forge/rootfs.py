@@ -7,10 +7,12 @@ import os
 import re
 from pathlib import Path
 
-from clusters.kind import host
 from clusters.kind.forge import cache
 from clusters.kind.forge.versions_data import components
 from dra_conformance import proc
+from dra_conformance.host_packages import needs
+
+PACKAGES = needs("Debian root filesystems (debootstrap)", {"debootstrap": "debootstrap"})
 
 
 def debian_rootfs(name: str, packages: list[str]) -> Path:
@@ -19,7 +21,7 @@ def debian_rootfs(name: str, packages: list[str]) -> Path:
     key = f"{name}-{suite}-" + hashlib.sha256(" ".join(sorted(packages)).encode()).hexdigest()[:12]
 
     def build(out: Path) -> None:
-        host.ensure_packages({"debootstrap": "debootstrap"})
+        PACKAGES.ensure()
         proc.run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite,
                   out / "rootfs", mirror()], log=out / "debootstrap.log")
         # Package caches and lists only bloat the image layers.

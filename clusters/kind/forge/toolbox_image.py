@@ -11,15 +11,17 @@ from pathlib import Path
 
 from clusters.kind import host
 from clusters.kind.forge import images
+from dra_conformance.host_packages import needs
 from dra_conformance.paths import cache_dir
 
 REPO = "dra-conformance.local/toolbox"
 BUSYBOX = Path("/bin/busybox")
+PACKAGES = needs("the test pods' image", {str(BUSYBOX): "busybox-static"})
 
 
 def ensure_toolbox_image() -> str:
     host.ensure_engine()
-    host.ensure_packages({str(BUSYBOX): "busybox-static"})
+    PACKAGES.ensure()
     digest = hashlib.sha256(BUSYBOX.read_bytes()).hexdigest()[:10]
     return images.ensure(f"{REPO}:{digest}", lambda: images.build(
         f"{REPO}:{digest}", "FROM scratch\nCOPY busybox /bin/busybox\n"
