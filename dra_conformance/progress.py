@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from rich.console import Console
 
-console = Console(stderr=True, highlight=False)
+# soft_wrap: a step line stays one line in CI logs (greppable, as the cold-host proof does).
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
