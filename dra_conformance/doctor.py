@@ -102,11 +102,14 @@ def _check_privileged(host) -> Check:  # noqa: ANN001 - the clusters.kind.host m
     if host.needs_capfilter() and not host.capfilter_configured():
         return Check("--privileged containers", False, "the engine's default runtime is not the capability "
                      f"filter this host needs: set it to {host.CAPFILTER}", fatal=True)
-    images = subprocess.run([host.docker(), "images", "-q"], capture_output=True, text=True).stdout.split()
+    from clusters.kind.forge import toolbox_image
+
+    images = subprocess.run([host.docker(), "images", "-q", toolbox_image.REPO], capture_output=True,
+                            text=True).stdout.split()
     if not images:
-        return Check("--privileged containers", True, "no local image to try one with yet; the runtime fits "
-                                                      "this host's capabilities")
-    res = subprocess.run([host.docker(), "run", "--rm", "--privileged", "--entrypoint", "true", images[0]],
+        return Check("--privileged containers", True, "the runtime fits this host's capabilities (no test "
+                                                      "image yet to start one with)")
+    res = subprocess.run([host.docker(), "run", "--rm", "--privileged", images[0], "true"],
                          capture_output=True, text=True, timeout=60)
     if res.returncode:
         tail = (res.stderr.strip().splitlines() or ["no output"])[-1]

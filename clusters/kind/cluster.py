@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,8 +116,11 @@ def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cl
         try:
             proc.run([kindbin.kind(), "create", "cluster", "--name", name, "--config", config_path,
                       "--kubeconfig", kubeconfig, "--retain"], log=log)
-            wait_ready(kubeconfig, spec.workers + 1)
-            load_images(name, [ensure_toolbox_image()])
+            # The node containers run once kind returns: load the test image while they get Ready.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                loaded = pool.submit(load_images, name, [ensure_toolbox_image()])
+                wait_ready(kubeconfig, spec.workers + 1)
+                loaded.result()
         except BaseException:
             export_logs(name, state / "failed-create-logs")
             delete(name)

@@ -36,9 +36,10 @@ def test_unknown_profile(args):
     _one_line_error(_cli(*args), "unknown profile")
 
 
-def test_unreachable_docker_engine():
+def test_unreachable_docker_engine_names_the_failing_doctor_check():
     res = _cli("cluster", "create", "--k8s", "1.34", env={"DOCKER_HOST": "unix:///tmp/no-such-engine.sock"})
     _one_line_error(res, "does not answer")
+    assert "(doctor: ✗ Docker engine: DOCKER_HOST=unix:///tmp/no-such-engine.sock does not answer)" in res.stderr
 
 
 def test_malformed_driver_profile(tmp_path):

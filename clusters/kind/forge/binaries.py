@@ -14,8 +14,9 @@ from dra_conformance.host_packages import needs
 
 _CONTAINERD = "github.com/containerd/containerd/v2"
 # runc links libseccomp through cgo, found with pkg-config.
-RUNC_PACKAGES = needs("building runc (cgo, seccomp)", {"gcc": "gcc", "pkg-config": "pkgconf",
-                                                        "/usr/include/seccomp.h": "libseccomp-dev"})
+RUNC_PACKAGES = needs("building runc (cgo, seccomp)", {
+    "gcc": "gcc", "/usr/include/stdio.h": "libc6-dev", "pkg-config": "pkgconf",
+    "/usr/include/seccomp.h": "libseccomp-dev"})
 
 
 def containerd() -> Path:
@@ -63,9 +64,28 @@ def cni_plugins() -> Path:
                                          ("main/ptp", "main/loopback", "ipam/host-local", "meta/portmap")))
 
 
+# The plugins of kubeadm's Corefile (errors, health, ready, kubernetes, prometheus, forward, cache,
+# loop, reload, loadbalance) plus log. A main of our own compiles only these: the stock binary
+# also compiles every cloud provider's SDK, which is most of its build time.
+_COREDNS_PLUGINS = ("cache", "errors", "forward", "health", "kubernetes", "loadbalance", "log", "loop",
+                    "metrics", "ready", "reload")
+
+
 def coredns(tag: str) -> Path:
-    """CoreDNS for an image tag such as v1.12.1 (no replace directives: plain go install)."""
-    return _install("coredns", tag, f"github.com/coredns/coredns@{tag}", ldflags="-s -w")
+    """CoreDNS for an image tag such as v1.12.1, with the plugins a kind cluster uses."""
+    module = "github.com/coredns/coredns"
+
+    def build(out: Path) -> None:
+        gomod = (gobuild.module_dir(f"{module}@{tag}") / "go.mod").read_text()
+        imports = "".join(f'\t_ "{module}/plugin/{p}"\n' for p in _COREDNS_PLUGINS)
+        main = (f'package main\n\nimport (\n\t"{module}/coremain"\n{imports})\n\n'
+                "func main() { coremain.Run() }\n")
+        work = gobuild.wrapper_module(out / "src", go_version=gobuild.go_directive(gomod),
+                                      requires={module: tag}, main=main)
+        gobuild.build(work, ["."], out / "bin", log=out / "build.log", ldflags="-s -w")
+        (out / "bin" / "forge").rename(out / "bin" / "coredns")
+
+    return cache.artefact("coredns", f"{tag}-slim", build) / "bin"
 
 
 def etcd(tag: str) -> Path:

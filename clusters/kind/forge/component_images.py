@@ -14,10 +14,27 @@ from clusters.kind.forge import binaries, gobuild, images
 from dra_conformance import proc
 from dra_conformance.host_packages import needs
 from dra_conformance.paths import cache_dir
+from dra_conformance.progress import step
 
 # pause is linked static: libc.a comes with libc6-dev.
 PAUSE_PACKAGES = needs("building the pause image", {"gcc": "gcc", "/usr/include/stdio.h": "libc6-dev"})
+_KUBEADM_CONSTANTS = "cmd/kubeadm/app/constants/constants.go"
 _KUBE = re.compile(r"/(kube-apiserver|kube-controller-manager|kube-scheduler|kube-proxy):")
+
+
+def prebuild(patch: str) -> None:
+    """etcd and CoreDNS at the versions kubeadm's source pins, built ahead of the images.
+
+    `build_all` asks the built kubeadm for the authoritative list; a version this did not foresee
+    is simply built there.
+    """
+    text = (gobuild.module_dir(f"k8s.io/kubernetes@{patch}") / _KUBEADM_CONSTANTS).read_text()
+    pins = dict(re.findall(r'^\s*(DefaultEtcdVersion|CoreDNSVersion)\s*=\s*"([^"]+)"', text, re.M))
+    with step("Building etcd and CoreDNS (Go module proxy)"):
+        if etcd := pins.get("DefaultEtcdVersion"):
+            binaries.etcd(etcd)
+        if dns := pins.get("CoreDNSVersion"):
+            binaries.coredns(dns)
 
 
 def required(kube_bin: Path, patch: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -34,6 +35,12 @@ def module_dir(spec: str) -> Path:
         why = (info.get("Error") or res.stderr.decode(errors="replace")).strip().splitlines() or ["no answer"]
         raise HarnessError(f"cannot download {spec} from the Go module proxy: {why[0]}")
     return Path(info["Dir"])
+
+
+def go_directive(gomod: str, default: str = "1.24.0") -> str:
+    """The `go` line of a go.mod: a wrapper module must ask for at least the Go its requirement needs."""
+    m = re.search(r"^go (\S+)", gomod, re.M)
+    return m.group(1) if m else default
 
 
 def wrapper_module(

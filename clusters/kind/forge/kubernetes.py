@@ -28,10 +28,9 @@ def _build(patch: str, out: Path) -> None:
     src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}")
     gomod = (src / "go.mod").read_text()
     staging_version = "v0." + patch.removeprefix("v1.")
-    go_line = re.search(r"^go (\S+)", gomod, re.M)
     work = gobuild.wrapper_module(
         out / "src",
-        go_version=go_line.group(1) if go_line else "1.24.0",
+        go_version=gobuild.go_directive(gomod),
         requires={"k8s.io/kubernetes": patch},
         replaces={m: f"{m} {staging_version}" for m in _STAGING.findall(gomod)},
         imports=[f"k8s.io/kubernetes/cmd/{b}/app" for b in ("kube-apiserver", "kubelet")],

@@ -11,6 +11,7 @@ import hashlib
 import re
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from clusters.kind import host
@@ -43,16 +44,31 @@ def ensure_node_image(patch: str) -> str:
 def _build(tag: str, patch: str) -> None:
     log = cache_dir("logs") / f"node-image-{patch}.log"
     note(f"build log: {log}")
-    base = ensure_base_image()
-    node_base_tag = node_base.ensure_node_base()
-    with step(f"Building Kubernetes {patch} binaries (Go module proxy; the long step on a cold cache)"):
-        kube_bin = kubernetes.binaries(patch) / "bin"
+    # Two lanes: Kubernetes compiles in one while the other runs debootstrap, docker builds and the
+    # smaller Go builds, so their network and disk waits overlap the long compile. A lane that
+    # fails lets the other finish: what it built is cached for the next try.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="forge") as pool:
+        kube, node = pool.submit(_kubernetes_lane, patch), pool.submit(_node_lane, patch)
+        kube_bin, (base, node_base_tag) = kube.result(), node.result()
     sandbox = _sandbox_image(node_base_tag)
     with step("Building etcd, CoreDNS, pause and control-plane images"):
         tags = component_images.build_all(kube_bin, patch, base, sandbox, log=log) + [base]
     with step(f"Assembling node image {tag}"):
         _assemble(tag, node_base_tag, kube_bin, patch, base, tags, log)
     images.prune(REPO, f"{patch}-", keep=tag)
+
+
+def _kubernetes_lane(patch: str) -> Path:
+    with step(f"Building Kubernetes {patch} binaries (Go module proxy; the long step on a cold cache)"):
+        return kubernetes.binaries(patch) / "bin"
+
+
+def _node_lane(patch: str) -> tuple[str, str]:
+    """Base image, node base, and the etcd and CoreDNS kubeadm will ask for: (base, node base)."""
+    base = ensure_base_image()
+    node_base_tag = node_base.ensure_node_base()
+    component_images.prebuild(patch)
+    return base, node_base_tag
 
 
 def _sandbox_image(node_base_tag: str) -> str:
