@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 
-from clusters.kind import config, versions
+from clusters.kind import cluster, config, host, versions
 from dra_conformance.errors import HarnessError
+from dra_conformance.paths import REPO
 
 CASES = [(m, p) for m in versions.minors() for p in versions.profile_names()]
 
@@ -92,3 +96,17 @@ def test_oom_score_adj_is_clamped_only_where_containers_lack_sys_resource():
     clamped = config.render(config.ClusterSpec("1.34", "default", 1, 1, False), "x")["containerdConfigPatches"][0]
     assert "restrict_oom_score_adj" not in ok
     assert "restrict_oom_score_adj = true" in clamped
+
+
+def test_cluster_config_prints_what_create_writes_on_this_host():
+    """`cluster config` is the config `cluster create` would write here: this host's containerd patch
+    and the node image the image choice leads to (nothing pulled or built to find out)."""
+    res = subprocess.run([sys.executable, "-m", "dra_conformance", "cluster", "config", "--k8s", "1.34"], cwd=REPO,
+                         capture_output=True, text=True, timeout=120, check=True)
+    printed = yaml.safe_load(res.stdout)
+    spec = cluster.for_host(config.ClusterSpec("1.34"))
+    assert printed == config.render(spec, cluster.node_image(spec, build=False))
+    patch = printed["containerdConfigPatches"][0]
+    assert ("restrict_oom_score_adj = true" in patch) == (not host.has_sys_resource())
+    if host.cgroup_version() == 1:
+        assert printed["nodes"][0]["image"].startswith("dra-conformance.local/node:v1.34.")
