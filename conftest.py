@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = [
+    "fixtures.liveness",
     "fixtures.cluster",
     "fixtures.driver",
     "fixtures.objects",

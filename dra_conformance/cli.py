@@ -11,13 +11,14 @@ from dra_conformance.paths import REPO
 
 def parser() -> argparse.ArgumentParser:
     from clusters.kind import cli as cluster_cli
-    from dra_conformance import doctor, run
+    from dra_conformance import clean, doctor, run
 
     p = argparse.ArgumentParser(prog="dra-conformance", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     cluster_cli.register(sub)
     run.register(sub)
     doctor.register(sub)
+    clean.register(sub)
     return p
 
 

@@ -58,3 +58,14 @@ def _last_line(res: subprocess.CompletedProcess[bytes], log: Path | None) -> str
     lines = [ln.strip() for ln in text.decode(errors="replace").splitlines() if ln.strip()]
     tail = lines[-1] if lines else "no output"
     return tail + (f" (full log: {log})" if log else "")
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` of this host still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it runs, as another user
+    return True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
+import sys
+import uuid
 
 from dra_conformance.paths import REPO
 
@@ -27,10 +28,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _pytest(args: list[str]) -> int:
-    import pytest
+    from dra_conformance import supervise
 
-    os.chdir(REPO)
-    return int(pytest.main(args))
+    run_id = uuid.uuid4().hex[:10]
+    return supervise.run([sys.executable, "-m", "pytest", *args], run_id, cwd=REPO,
+                         after_death=lambda: _delete_abandoned(run_id))
+
+
+def _delete_abandoned(run_id: str) -> None:
+    from clusters.kind import cluster, ownership
+
+    existing = set(cluster.existing())
+    for name in ownership.abandoned_by(run_id):
+        if name in existing:
+            cluster.delete(name)
 
 
 def _rest(extra: list[str]) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from dra_conformance.paths import reports_dir
+from dra_conformance.supervise import interrupted_by
 from reports import layout
 from reports.allure import AllureUnavailable, render_allure
 from reports.build import build_run
@@ -279,6 +280,7 @@ class RunRecorder:
 
     def _finalize(self, session: pytest.Session | None, exitstatus: int) -> None:
         interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
+        by = (interrupted_by() or "SIGINT") if interrupted else None
         finished = time.time()
         for nodeid in self.running:
             rec = self.records.setdefault(nodeid, TestRecord(nodeid))
@@ -301,12 +303,13 @@ class RunRecorder:
             "duration": round(finished - self._started, 3),
             "exitstatus": final_status,
             "interrupted": interrupted,
+            "interrupted_by": by,
         })
         summary = results.summary()
         if self.events:
             self.events.emit("session_end", exitstatus=final_status, interrupted=interrupted, summary=summary,
                              certify=results.certify)
-        self._logline(("INTERRUPTED " if interrupted else "") + "summary: "
+        self._logline((f"INTERRUPTED by {by}, " if interrupted else "") + "summary: "
                       + ", ".join(f"{v} {k}" for k, v in summary.items() if v))
         for line in self.summary_lines:
             self._logline(line)
@@ -324,7 +327,7 @@ class RunRecorder:
             except AllureUnavailable as exc:
                 self.summary_lines.append(str(exc))
         bundle = artefacts.bundle.tarball if artefacts.bundle else None
-        partial = " (INTERRUPTED, partial)" if interrupted else ""
+        partial = f" (INTERRUPTED by {by}, partial)" if interrupted else ""
         self.summary_lines.insert(0, f"run dir: {self.run_dir}{partial}")
         self.summary_lines.insert(1, f"matrix:  {self.run_dir / (layout.MATRIX + '.html')}")
         if bundle:

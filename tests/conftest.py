@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from clusters.kind import cluster, config, versions
+from clusters.kind import cluster, config, ownership, versions
 from dra_conformance.doctor import hint
 from dra_conformance.errors import HarnessError
+from dra_conformance.supervise import RUN_ID_ENV
 
 # all-dra, so every gate the profile sets can be checked in the components and alpha behaviour
 # (device health in pod status) can be exercised by the driver tests.
@@ -23,10 +25,12 @@ def selftest_cluster() -> Iterator[cluster.Cluster]:
     it, unless DRA_SELFTEST_KEEP is set."""
     version = os.environ.get("DRA_SELFTEST_K8S") or versions.default_minor()
     spec = config.ClusterSpec(version, SELFTEST_PROFILE, workers=2)
+    owner = ownership.Owner.me("selftest", os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex[:10],
+                               keep=bool(os.environ.get("DRA_SELFTEST_KEEP")))
     try:
-        made = cluster.ensure(spec)
+        made = cluster.ensure(spec, owner=owner)
     except HarnessError as exc:  # one line, cached by pytest for every test that needs the cluster
         pytest.fail(f"cannot set up the self-test cluster: {exc}{hint()}", pytrace=False)
     yield made
-    if made.created and not os.environ.get("DRA_SELFTEST_KEEP"):
+    if ownership.should_delete(made.name, owner, others_running=False):
         cluster.delete(made.name)

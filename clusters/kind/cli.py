@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clusters.kind import cluster, config, versions
+from clusters.kind import cluster, config, ownership, versions
 from clusters.kind.forge.node_image import ensure_node_image
 from dra_conformance.progress import console
 
@@ -61,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    made = cluster.ensure(spec_from(args), image_source=args.image_source, image=args.node_image)
+    # A cluster made (or reused) here is the user's: no run deletes it.
+    made = cluster.ensure(spec_from(args), image_source=args.image_source, image=args.node_image,
+                          owner=ownership.Owner.me(ownership.BY_USER, None, keep=True))
     console.print(f"cluster [bold]{made.name}[/] ready: {cluster.server_version(made.kubeconfig)}, "
                   f"kubeconfig {made.kubeconfig}, config {made.config_path}")
     return 0

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from clusters.kind import config, host, kindbin
+from clusters.kind import config, host, kindbin, ownership
 from clusters.kind.forge import images
 from clusters.kind.forge.node_image import ensure_node_image, tag_for
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
@@ -78,15 +78,22 @@ def _pull(image: str) -> bool:
         return False
 
 
-def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str | None = None) -> Cluster:
-    """A running cluster for `spec`: reused when its rendered config is identical, else (re)created."""
+def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str | None = None,
+           owner: ownership.Owner | None = None) -> Cluster:
+    """A running cluster for `spec`: reused when its rendered config is identical, else (re)created.
+
+    `owner` is recorded for a cluster this call creates, and claims a reused one (ownership.py).
+    """
     host.ensure_engine()
     spec = for_host(spec)
     node = image or node_image(spec, image_source)
     rendered = config.dump(config.render(spec, node))
     name = config.cluster_name(spec)
     with _locked(name):
-        return _ensure(spec, name, node, rendered)
+        made = _ensure(spec, name, node, rendered)
+        if owner is not None:
+            (ownership.write if made.created else ownership.claim)(name, owner)
+        return made
 
 
 @contextmanager
@@ -170,6 +177,7 @@ def load_images(name: str, tags: list[str]) -> None:
 def delete(name: str) -> None:
     proc.run([kindbin.kind(), "delete", "cluster", "--name", name], log=state_dir(name) / "delete.log")
     (state_dir(name) / "kind-config.yaml").unlink(missing_ok=True)
+    ownership.forget(name)
 
 
 def export_logs(name: str, dest: Path) -> Path:

@@ -26,6 +26,7 @@ from fixtures.driver import DriverHandle, wait_registered, wait_slices
 from fixtures.driver_install import install, uninstall
 from fixtures.driver_profile import load
 from fixtures.kubeapi import Api, ApiError
+from fixtures.liveness import RunLease
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("real-cluster")]
 
@@ -38,12 +39,15 @@ def api(selftest_cluster: cluster.Cluster) -> Api:
 @pytest.fixture(scope="module")
 def driver(selftest_cluster: cluster.Cluster, api: Api) -> Iterator[DriverHandle]:
     profile = load(None)
-    installed = install(profile, api, str(selftest_cluster.kubeconfig), selftest_cluster.name)
+    run = f"selftest-{uuid.uuid4().hex[:8]}"
+    lease = RunLease(api, run)  # a live run: no other run's sweep takes this install away
+    installed = install(profile, api, str(selftest_cluster.kubeconfig), selftest_cluster.name, run)
     handle = DriverHandle(profile, installed, api, None)
     workers = [n["metadata"]["name"] for n in api.list("Node") if "worker" in n["metadata"]["name"]]
     wait_slices(handle, workers)
     yield handle
     uninstall(profile, installed, api, str(selftest_cluster.kubeconfig), selftest_cluster.name)
+    lease.release()
     wait_for("the driver's slices withdrawn", lambda: (not handle.slices(), len(handle.slices())), "object_gone")
 
 

@@ -222,7 +222,7 @@ def test_never_reached():
     assert "INTERRUPTED" in (run / "matrix.md").read_text()
     assert "INTERRUPTED" in (run / "matrix.html").read_text()
     assert json.loads((run / "matrix.json").read_text())["interrupted"] is True
-    result.stdout.fnmatch_lines(["run dir: * (INTERRUPTED, partial)"])
+    result.stdout.fnmatch_lines(["run dir: * (INTERRUPTED by SIGINT, partial)"])
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
