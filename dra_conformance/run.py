@@ -31,7 +31,7 @@ def _pytest(args: list[str]) -> int:
     from dra_conformance import supervise
 
     run_id = uuid.uuid4().hex[:10]
-    return supervise.run([sys.executable, "-m", "pytest", *args], run_id, cwd=REPO,
+    return supervise.run([sys.executable, "-m", "dra_conformance.child", *args], run_id, cwd=REPO,
                          after_death=lambda: _delete_abandoned(run_id))
 
 

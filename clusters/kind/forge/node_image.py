@@ -14,7 +14,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from clusters.kind import host
+from clusters.kind import host, kindbin
 from clusters.kind.forge import component_images, images, kubernetes, node_base
 from clusters.kind.forge.base_image import ensure_base_image
 from dra_conformance import proc
@@ -64,10 +64,12 @@ def _kubernetes_lane(patch: str) -> Path:
 
 
 def _node_lane(patch: str) -> tuple[str, str]:
-    """Base image, node base, and the etcd and CoreDNS kubeadm will ask for: (base, node base)."""
+    """Base image, node base, the etcd and CoreDNS kubeadm will ask for, and the kind CLI the
+    cluster is made with next: (base, node base)."""
     base = ensure_base_image()
     node_base_tag = node_base.ensure_node_base()
     component_images.prebuild(patch)
+    kindbin.kind()
     return base, node_base_tag
 
 

@@ -1,0 +1,145 @@
+"""However a run ends, what it created goes: real runs in subprocesses, real signals, a real kind
+cluster, and Docker and the API server asked afterwards.
+
+Each run creates its own cluster (1.34 default, one worker, so it never touches the self-test
+cluster) from the node image the self-tests already use, and is ended while its tests run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clusters.kind import cluster, config, ownership
+from dra_conformance import kube
+from dra_conformance.paths import REPO
+from dra_conformance.waiting import wait_for
+from fixtures.kubeapi import Api
+from fixtures.liveness import LABEL_RUN
+
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("run-endings")]
+SPEC = config.ClusterSpec("1.34", "default", workers=1)
+NAME = config.cluster_name(SPEC)
+RUN = "./dra-conformance run --k8s 1.34 --profile default --workers 1 -n 2 -- suites/core"
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Iterator[Path]:
+    """Run directories of this test; no cluster of this spec before or after it."""
+    if NAME in cluster.existing():
+        cluster.delete(NAME)
+    yield tmp_path
+    if NAME in cluster.existing():
+        cluster.delete(NAME)
+
+
+def _start(out: Path, shell: str) -> subprocess.Popen[bytes]:
+    """`shell` in a process group of its own, as a terminal's job or a CI step is."""
+    env = {**os.environ, "DRA_CONFORMANCE_OUT": str(out)}
+    return subprocess.Popen(["bash", "-c", shell], cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _tests_running(out: Path) -> None:
+    def probe() -> tuple[bool, str]:
+        events = list(out.glob("*/events.jsonl"))
+        text = events[0].read_text() if events else ""
+        return '"test_start"' in text, f"{len(text.splitlines())} events" if events else "no run dir yet"
+    wait_for("the run's tests to start", probe, "run_started")
+
+
+def _results(out: Path) -> dict:
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir() and p.name != "latest"]
+    return json.loads((run_dir / "results.json").read_text())
+
+
+def _end(proc: subprocess.Popen[bytes]) -> str:
+    output, _ = proc.communicate(timeout=600)
+    return output.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("how", "signals"), [
+    ("sigterm-to-the-group", [signal.SIGTERM]),  # CI cancel, `timeout`
+    ("sighup", [signal.SIGHUP]),  # a closed terminal
+    ("sigterm-twice", [signal.SIGTERM, signal.SIGTERM]),  # a second signal during clean-up
+])
+def test_a_signalled_run_deletes_its_cluster_and_writes_a_partial_report(out, how, signals):
+    proc = _start(out, f"exec {RUN}")
+    _tests_running(out)
+    for sig in signals:
+        os.killpg(proc.pid, sig)
+    text = _end(proc)
+    assert proc.returncode == 128 + signals[0], text[-3000:]
+    assert NAME not in cluster.existing(), text[-3000:]
+    results = _results(out)
+    assert results["interrupted"] is True and results["metadata"]["interrupted_by"] == signals[0].name
+    assert results["summary"].get("not_run", 0) > 0, "the run was cut short"
+    assert "Traceback" not in text and "cannot send" not in text, text[-3000:]
+    if len(signals) > 1:
+        assert "still cleaning up" in text
+
+
+def test_ctrl_c_with_output_through_tee_deletes_the_cluster(out):
+    """Ctrl-C reaches the whole job: the run and `tee`, whose end of the pipe then closes."""
+    proc = _start(out, f"{RUN} 2>&1 | tee {out / 'tee.log'}")
+    _tests_running(out)
+    os.killpg(proc.pid, signal.SIGINT)
+    _end(proc)
+    wait_for(f"cluster {NAME} deleted by the run's clean-up", lambda: (NAME not in cluster.existing(), "still there"),
+             "cluster_cleanup")
+    results = _results(out)
+    assert results["interrupted"] is True and results["metadata"]["interrupted_by"] == "SIGINT"
+
+
+def _descendants(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            kids += [int(child), *_descendants(int(child))]
+    return kids
+
+
+def test_a_killed_run_is_cleaned_up_by_the_next_run(out):
+    proc = _start(out, f"exec {RUN}")
+    _tests_running(out)
+    everyone = [proc.pid, *_descendants(proc.pid)]
+    for pid in everyone:
+        os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    # Nothing could clean up: the cluster and the dead run's test namespaces are still there.
+    assert NAME in cluster.existing()
+    api = Api(kube.api_client(str(cluster.state_dir(NAME) / "kubeconfig")))
+    dead = {ns["metadata"]["labels"][LABEL_RUN] for ns in api.list("Namespace", labels=LABEL_RUN)}
+    assert dead
+    owner = ownership.read(NAME)
+    assert owner is not None and owner.run in dead and not owner.alive()
+
+    again = _start(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
+    text = _end(again)
+    assert again.returncode == 0, text[-3000:]
+    assert "object(s) that dead runs left" in text, text[-3000:]
+    # The next run adopted the dead run's cluster, which nobody asked to keep, and deleted it.
+    assert NAME not in cluster.existing(), text[-3000:]
+
+
+def test_keep_cluster_keeps_a_usable_cluster_with_its_driver(out):
+    proc = _start(out, f"exec {RUN} --keep-cluster -k test_generated_claim_deleted_after_pod_completes")
+    text = _end(proc)
+    assert proc.returncode == 0, text[-3000:]
+    assert NAME in cluster.existing()
+    owner = ownership.read(NAME)
+    assert owner is not None and owner.keep
+    api = Api(kube.api_client(str(cluster.state_dir(NAME) / "kubeconfig")))
+    assert api.list("DaemonSet", "dra-fake-gpu"), "the driver stays installed"
+    assert api.list("ResourceSlice") and api.list("DeviceClass")
+    assert not api.list("Namespace", labels=LABEL_RUN), "the run's test namespaces are gone"
+    # The next run reuses the kept cluster and keeps it: it is the user's now.
+    again = _start(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
+    assert _end(again) and again.returncode == 0
+    assert NAME in cluster.existing()
