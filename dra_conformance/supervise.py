@@ -63,9 +63,8 @@ def run(argv: list[str], run_id: str, cwd: Path, after_death: Callable[[], None]
         env.setdefault("PY_COLORS", "1")
         env.setdefault("FORCE_COLOR", "1")
         env.setdefault("COLUMNS", str(os.get_terminal_size().columns))
-    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=env, cwd=cwd, start_new_session=True)
     got: list[int] = []
+    children: list[subprocess.Popen[bytes]] = []
     lock = threading.RLock()  # the relay thread (broken pipe) and signal handlers both interrupt
 
     def interrupt(signum: int) -> None:
@@ -77,9 +76,17 @@ def run(argv: list[str], run_id: str, cwd: Path, after_death: Callable[[], None]
             got.append(signum)
             signal_file.write_text(name)
         _say(f"dra-conformance: {name}: interrupting the run; it cleans up before it exits")
-        child.send_signal(signal.SIGINT)
+        for child in children:
+            child.send_signal(signal.SIGINT)
 
+    # Handlers first: a signal that comes while the child starts must not kill only us.
     previous = {s: signal.signal(s, lambda signum, _frame: interrupt(signum)) for s in SIGNALS}
+    child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, cwd=cwd, start_new_session=True)
+    with lock:
+        children.append(child)
+        if got:
+            child.send_signal(signal.SIGINT)
     # Nobody reads our output any more: end the run as SIGPIPE would, but with its clean-up.
     relays = [_Relay(child.stdout, sys.stdout.buffer, lambda: interrupt(signal.SIGPIPE)),
               _Relay(child.stderr, sys.stderr.buffer, lambda: None)]
