@@ -119,6 +119,10 @@ def test_a_killed_run_is_cleaned_up_by_the_next_run(out):
     assert dead
     owner = ownership.read(NAME)
     assert owner is not None and owner.run in dead and not owner.alive()
+    listed = subprocess.run(["./dra-conformance", "clean", "--dry-run"], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert f"would remove cluster {NAME} (run, run {owner.run})" in listed.stdout, listed.stdout + listed.stderr
+    assert NAME in cluster.existing()  # listed, not removed
 
     again = _start(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
     text = _end(again)
