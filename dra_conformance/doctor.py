@@ -206,8 +206,8 @@ def check_registry() -> Check:
         ok, tail = False, str(exc)
     if ok:
         return Check("container registry", True, f"{image} can be pulled (the online path)")
-    return Check("container registry", False, f"{image} cannot be pulled ({tail[:120]}): node images are built "
-                                              "offline")
+    why = tail.rsplit(": ", 1)[-1] or "no answer"  # the innermost cause, e.g. "no such host"
+    return Check("container registry", False, f"{image} cannot be pulled ({why}): node images are built offline")
 
 
 LOCAL: tuple[Callable[[], Check | Iterator[Check]], ...] = (
