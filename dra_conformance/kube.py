@@ -1,4 +1,4 @@
-"""Kubernetes API clients for a kubeconfig (one per file, cached)."""
+"""Kubernetes API clients for a kubeconfig (one per file and content, cached)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from pathlib import Path
 from kubernetes import client, config
 
 
-@cache
 def api_client(kubeconfig: str) -> client.ApiClient:
-    return config.new_client_from_config(config_file=str(Path(kubeconfig)))
+    # Keyed by content too: a cluster made again at the same path gets a new port and certificates.
+    return _client(str(kubeconfig), Path(kubeconfig).read_text())
+
+
+@cache
+def _client(kubeconfig: str, _content: str) -> client.ApiClient:
+    return config.new_client_from_config(config_file=kubeconfig)
 
 
 def core(kubeconfig: str | Path) -> client.CoreV1Api:

@@ -61,11 +61,14 @@ def _last_line(res: subprocess.CompletedProcess[bytes], log: Path | None) -> str
 
 
 def alive(pid: int) -> bool:
-    """Whether process `pid` of this host still runs."""
+    """Whether process `pid` of this host still runs (a zombie nobody reaped does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # it runs, as another user
-    return True
+    try:  # the state follows the parenthesised command name, which may itself hold spaces
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,11 +40,31 @@ def out(tmp_path: Path) -> Iterator[Path]:
         cluster.delete(NAME)
 
 
-def _start(out: Path, shell: str) -> subprocess.Popen[bytes]:
-    """`shell` in a process group of its own, as a terminal's job or a CI step is."""
-    env = {**os.environ, "DRA_CONFORMANCE_OUT": str(out)}
-    return subprocess.Popen(["bash", "-c", shell], cwd=REPO, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+class Job:
+    """`shell` in a process group of its own, as a terminal's job or a CI step is; its output is read
+    as it comes (so the run never blocks on a full pipe, and a test can wait for a line)."""
+
+    def __init__(self, out: Path, shell: str) -> None:
+        env = {**os.environ, "DRA_CONFORMANCE_OUT": str(out)}
+        self.proc = subprocess.Popen(["bash", "-c", shell], cwd=REPO, env=env, start_new_session=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.pid, self.chunks = self.proc.pid, []
+        self._reader = threading.Thread(target=lambda: self.chunks.extend(iter(self.proc.stdout.readline, b"")),
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.chunks).decode(errors="replace")
+
+    def end(self) -> str:
+        self.proc.wait(timeout=900)
+        self._reader.join(timeout=60)
+        return self.text
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
 
 
 def _tests_running(out: Path) -> None:
@@ -59,22 +80,20 @@ def _results(out: Path) -> dict:
     return json.loads((run_dir / "results.json").read_text())
 
 
-def _end(proc: subprocess.Popen[bytes]) -> str:
-    output, _ = proc.communicate(timeout=600)
-    return output.decode(errors="replace")
-
-
 @pytest.mark.parametrize(("how", "signals"), [
     ("sigterm-to-the-group", [signal.SIGTERM]),  # CI cancel, `timeout`
     ("sighup", [signal.SIGHUP]),  # a closed terminal
     ("sigterm-twice", [signal.SIGTERM, signal.SIGTERM]),  # a second signal during clean-up
 ])
 def test_a_signalled_run_deletes_its_cluster_and_writes_a_partial_report(out, how, signals):
-    proc = _start(out, f"exec {RUN}")
+    proc = Job(out, f"exec {RUN}")
     _tests_running(out)
-    for sig in signals:
-        os.killpg(proc.pid, sig)
-    text = _end(proc)
+    os.killpg(proc.pid, signals[0])
+    if len(signals) > 1:  # after the first is handled: a pending signal of the same kind would merge
+        wait_for("the run to take the first signal", lambda: ("interrupting the run" in proc.text, proc.text[-300:]),
+                 "process_exit")
+        os.killpg(proc.pid, signals[1])
+    text = proc.end()
     assert proc.returncode == 128 + signals[0], text[-3000:]
     assert NAME not in cluster.existing(), text[-3000:]
     results = _results(out)
@@ -87,10 +106,10 @@ def test_a_signalled_run_deletes_its_cluster_and_writes_a_partial_report(out, ho
 
 def test_ctrl_c_with_output_through_tee_deletes_the_cluster(out):
     """Ctrl-C reaches the whole job: the run and `tee`, whose end of the pipe then closes."""
-    proc = _start(out, f"{RUN} 2>&1 | tee {out / 'tee.log'}")
+    proc = Job(out, f"{RUN} 2>&1 | tee {out / 'tee.log'}")
     _tests_running(out)
     os.killpg(proc.pid, signal.SIGINT)
-    _end(proc)
+    proc.end()
     wait_for(f"cluster {NAME} deleted by the run's clean-up", lambda: (NAME not in cluster.existing(), "still there"),
              "cluster_cleanup")
     results = _results(out)
@@ -105,16 +124,22 @@ def _descendants(pid: int) -> list[int]:
     return kids
 
 
+def _api() -> Api:
+    return Api(kube.api_client(str(cluster.state_dir(NAME) / "kubeconfig")))
+
+
 def test_a_killed_run_is_cleaned_up_by_the_next_run(out):
-    proc = _start(out, f"exec {RUN}")
+    proc = Job(out, f"exec {RUN}")
     _tests_running(out)
+    wait_for("a test namespace of the run", lambda: (bool(_api().list("Namespace", labels=LABEL_RUN)), "none yet"),
+             "namespace_ready")
     everyone = [proc.pid, *_descendants(proc.pid)]
     for pid in everyone:
         os.kill(pid, signal.SIGKILL)
-    proc.wait(timeout=60)
+    proc.end()
     # Nothing could clean up: the cluster and the dead run's test namespaces are still there.
     assert NAME in cluster.existing()
-    api = Api(kube.api_client(str(cluster.state_dir(NAME) / "kubeconfig")))
+    api = _api()
     dead = {ns["metadata"]["labels"][LABEL_RUN] for ns in api.list("Namespace", labels=LABEL_RUN)}
     assert dead
     owner = ownership.read(NAME)
@@ -124,8 +149,8 @@ def test_a_killed_run_is_cleaned_up_by_the_next_run(out):
     assert f"would remove cluster {NAME} (run, run {owner.run})" in listed.stdout, listed.stdout + listed.stderr
     assert NAME in cluster.existing()  # listed, not removed
 
-    again = _start(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
-    text = _end(again)
+    again = Job(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
+    text = again.end()
     assert again.returncode == 0, text[-3000:]
     assert "object(s) that dead runs left" in text, text[-3000:]
     # The next run adopted the dead run's cluster, which nobody asked to keep, and deleted it.
@@ -133,17 +158,20 @@ def test_a_killed_run_is_cleaned_up_by_the_next_run(out):
 
 
 def test_keep_cluster_keeps_a_usable_cluster_with_its_driver(out):
-    proc = _start(out, f"exec {RUN} --keep-cluster -k test_generated_claim_deleted_after_pod_completes")
-    text = _end(proc)
+    proc = Job(out, f"exec {RUN} --keep-cluster -k test_generated_claim_deleted_after_pod_completes")
+    text = proc.end()
     assert proc.returncode == 0, text[-3000:]
     assert NAME in cluster.existing()
     owner = ownership.read(NAME)
     assert owner is not None and owner.keep
-    api = Api(kube.api_client(str(cluster.state_dir(NAME) / "kubeconfig")))
+    api = _api()
     assert api.list("DaemonSet", "dra-fake-gpu"), "the driver stays installed"
     assert api.list("ResourceSlice") and api.list("DeviceClass")
-    assert not api.list("Namespace", labels=LABEL_RUN), "the run's test namespaces are gone"
+    wait_for("the run's test namespaces to go", lambda: (
+        not (left := api.list("Namespace", labels=LABEL_RUN)), [n["metadata"]["name"] for n in left]),
+        "namespace_delete")
     # The next run reuses the kept cluster and keeps it: it is the user's now.
-    again = _start(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
-    assert _end(again) and again.returncode == 0
+    again = Job(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
+    again.end()
+    assert again.returncode == 0, again.text[-3000:]
     assert NAME in cluster.existing()
