@@ -12,6 +12,7 @@ a run should have deleted. Flaky failures: failed or errored tests of a run that
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clusters.kind import cluster, config, host  # noqa: E402
 from dra_conformance import kube  # noqa: E402
+from dra_conformance.errors import WaitTimeout  # noqa: E402
 from dra_conformance.paths import REPO  # noqa: E402
 from dra_conformance.waiting import wait_for  # noqa: E402
 from fixtures.driver_install import LABEL_INSTALL  # noqa: E402
@@ -74,9 +76,10 @@ def leaked(name: str) -> dict[str, int]:
     kubeconfig = cluster.state_dir(name) / "kubeconfig"
     if name in cluster.existing() and kubeconfig.exists():
         api = Api(kube.api_client(str(kubeconfig)))
-        wait_for("test namespaces to finish terminating", lambda: (not any(
-            ns["metadata"].get("deletionTimestamp") for ns in api.list("Namespace", labels=LABEL_TEST)), "terminating"),
-            "namespace_delete")
+        with contextlib.suppress(WaitTimeout):  # a namespace still terminating by then counts as leaked
+            wait_for("test namespaces to finish terminating", lambda: (not any(
+                ns["metadata"].get("deletionTimestamp") for ns in api.list("Namespace", labels=LABEL_TEST)),
+                "terminating"), "namespace_delete")
         tests = [ns["metadata"]["name"] for ns in api.list("Namespace", labels=LABEL_TEST)]
         counts = {"namespaces": len(tests),
                   "claims": sum(len(api.list("ResourceClaim", ns)) for ns in tests),
