@@ -77,9 +77,9 @@ def leaked(name: str) -> dict[str, int]:
     if name in cluster.existing() and kubeconfig.exists():
         api = Api(kube.api_client(str(kubeconfig)))
         with contextlib.suppress(WaitTimeout):  # a namespace still terminating by then counts as leaked
-            wait_for("test namespaces to finish terminating", lambda: (not any(
-                ns["metadata"].get("deletionTimestamp") for ns in api.list("Namespace", labels=LABEL_TEST)),
-                "terminating"), "namespace_delete")
+            wait_for("test and driver namespaces to finish terminating", lambda: (not any(
+                ns["metadata"].get("deletionTimestamp") for label in (LABEL_TEST, LABEL_INSTALL)
+                for ns in api.list("Namespace", labels=label)), "terminating"), "namespace_delete")
         tests = [ns["metadata"]["name"] for ns in api.list("Namespace", labels=LABEL_TEST)]
         counts = {"namespaces": len(tests),
                   "claims": sum(len(api.list("ResourceClaim", ns)) for ns in tests),
