@@ -95,15 +95,16 @@ def check_engine() -> Iterator[Check]:
     version = subprocess.run([host.docker(), "version", "--format", "{{.Server.Version}}"],
                              capture_output=True, text=True).stdout.strip()
     yield Check("Docker engine", True, f"running, server {version}")
-    yield _check_privileged(host)
+    yield _check_privileged()
 
 
-def _check_privileged(host) -> Check:  # noqa: ANN001 - the clusters.kind.host module
+def _check_privileged() -> Check:
+    from clusters.kind import host
+    from clusters.kind.forge import toolbox_image
+
     if host.needs_capfilter() and not host.capfilter_configured():
         return Check("--privileged containers", False, "the engine's default runtime is not the capability "
                      f"filter this host needs: set it to {host.CAPFILTER}", fatal=True)
-    from clusters.kind.forge import toolbox_image
-
     images = subprocess.run([host.docker(), "images", "-q", toolbox_image.REPO], capture_output=True,
                             text=True).stdout.split()
     if not images:
@@ -188,7 +189,7 @@ def check_debian_mirror() -> Check:
 
 def _reachable(name: str, url: str, why: str) -> Check:
     try:
-        with urllib.request.urlopen(url, timeout=15) as resp:  # noqa: S310 - URLs come from host config
+        with urllib.request.urlopen(url, timeout=15) as resp:
             return Check(name, True, f"{url.split('/')[2]} answers ({resp.status}); {why}")
     except OSError as exc:
         return Check(name, False, f"{url.split('/')[2]} does not answer ({exc}); {why}", fatal=True)
