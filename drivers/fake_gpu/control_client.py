@@ -52,12 +52,16 @@ class ControlClient:
         return cls(send, base)
 
     @classmethod
-    def via_pod_proxy(cls, api_client: Any, namespace: str, pod: str,
+    def via_pod_proxy(cls, api_client: Any, namespace: str, pod: str | Callable[[], str],
                       port: int = DEFAULT_CONTROL_PORT) -> ControlClient:
-        """Through /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/ with the ApiClient's credentials."""
-        prefix = f"/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy"
+        """Through /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/ with the ApiClient's credentials.
 
+        `pod` may be a function naming the pod at each call: the driver on a node, whichever pod
+        serves it after a restart.
+        """
         def send(method: str, path: str, body: dict[str, Any] | None, timeout: float) -> tuple[int, Any]:
+            name = pod() if callable(pod) else pod
+            prefix = f"/api/v1/namespaces/{namespace}/pods/{name}:{port}/proxy"
             headers = {"Accept": "application/json"}
             if body is not None:
                 headers["Content-Type"] = "application/json"
@@ -67,7 +71,7 @@ class ControlClient:
             resp = api_client.call_api(m, url, header_params=hdrs, body=data, _request_timeout=timeout)
             return resp.status, _decode(resp.read())
 
-        return cls(send, f"{namespace}/{pod}:{port}")
+        return cls(send, f"{namespace}/{pod if isinstance(pod, str) else 'pod'}:{port}")
 
     @classmethod
     def for_node(cls, api_client: Any, namespace: str, node: str, *, app: str,
