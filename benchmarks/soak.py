@@ -101,7 +101,7 @@ def stray_clusters(keep: str | None) -> dict[str, int]:
 def report(label: str, run: Run, code: int, wall: float, leaks: dict[str, int]) -> dict:
     s = run.summary()
     flaky = s.get("failed", 0) + s.get("error", 0)
-    counts = ", ".join(f"{v} {k}" for k, v in s.items() if v) or "no report"
+    counts = ", ".join(f"{v} {k}" for k, v in s.items() if v) or ("report: no test ran" if s else "no report")
     left = ", ".join(f"{v} {k}" for k, v in leaks.items()) or "0"
     print(f"{label:<34} exit {code:>3}  {wall:7.1f} s  flaky {flaky}  leaked {left:<12} ({counts})", flush=True)
     return {"flaky": flaky, "leaked": sum(leaks.values())}
