@@ -18,7 +18,9 @@ pytest_plugins = [
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("dra-conformance", "DRA conformance target")
     g.addoption("--k8s-version", default=None, help="Kubernetes version to test (default: the table's default)")
-    g.addoption("--profile", default="default", help="cluster profile: default | all-dra")
+    g.addoption("--profile", default=None,
+                help="cluster profile: default | all-dra (default: default; under --certify the first that "
+                     "turns on what the driver's claims need)")
     g.addoption("--workers", type=int, default=2, help="worker nodes of a created cluster")
     g.addoption("--kubeconfig", default=None, help="test an existing cluster instead of creating one")
     g.addoption("--keep-cluster", action="store_true", help="leave a created cluster running afterwards")

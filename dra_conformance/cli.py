@@ -12,6 +12,7 @@ from dra_conformance.paths import REPO
 def parser() -> argparse.ArgumentParser:
     from clusters.kind import cli as cluster_cli
     from dra_conformance import clean, doctor, run
+    from reports import verify
 
     p = argparse.ArgumentParser(prog="dra-conformance", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -19,6 +20,7 @@ def parser() -> argparse.ArgumentParser:
     run.register(sub)
     doctor.register(sub)
     clean.register(sub)
+    verify.register(sub)
     return p
 
 

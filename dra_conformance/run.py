@@ -14,10 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     run = sub.add_parser("run", help="conformance run: cluster, driver, suites, reports")
     add_spec_options(run)
+    run.set_defaults(profile=None)  # default, or under --certify the first that suits the driver's claims
     run.add_argument("--driver-profile", help="driver profile YAML (default: the bundled fake GPU driver)")
     run.add_argument("--kubeconfig", help="test an existing cluster instead of creating one")
     run.add_argument("--keep-cluster", action="store_true", help="leave the cluster running afterwards")
-    run.add_argument("--certify", action="store_true", help="fail if a behaviour the driver claims was skipped")
+    run.add_argument("--certify", action="store_true",
+                     help="certify the driver: the contract tier and every claimed behaviour must pass on the driver")
     run.add_argument("-n", "--numprocesses", default="0", help="pytest-xdist workers (default 0)")
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
     run.set_defaults(func=_run)
@@ -51,12 +53,13 @@ def _rest(extra: list[str]) -> list[str]:
 def _run(a: argparse.Namespace) -> int:
     from clusters.kind.cli import spec_from
 
-    spec_from(a)  # an unknown version or profile fails here, in one line, before pytest starts
+    # An unknown version or profile fails here, in one line, before pytest starts.
+    spec_from(argparse.Namespace(k8s=a.k8s, profile=a.profile or "default", workers=a.workers))
     rest = _rest(a.pytest_args)
     # Paths after `--` narrow the run (`-- suites/core`); without any, every suite runs.
     paths = [x for x in rest if not x.startswith("-") and (REPO / x.split("::")[0]).exists()]
     args = ([] if paths else ["suites"]) + [
-        "--k8s-version", a.k8s, "--profile", a.profile, "--workers", str(a.workers),
+        "--k8s-version", a.k8s, *(["--profile", a.profile] if a.profile else []), "--workers", str(a.workers),
         "-n", a.numprocesses, "--allure-html"]
     if a.driver_profile:
         args += ["--driver-profile", a.driver_profile]

@@ -1,8 +1,10 @@
 """The certification bundle: everything a vendor submits for one run, with a SHA256SUMS manifest.
 
 <run>/certification/ and <run>/certification-<run_id>.tar.gz hold: the driver profile, the run
-metadata (versions, feature gates, runtime config), the rendered kind configs, JUnit, the run log
-and harness logs, per-failure diagnostics, results/matrix/certify verdict, and SHA256SUMS.
+metadata (harness revision, versions, feature gates, runtime config), the cluster's components and
+gates as read from it (cluster.json), the rendered kind configs, the driver as installed (driver/:
+images with IDs, applied manifests, chart and values, the pods' image IDs, their logs), JUnit, the
+run log and harness logs, per-failure diagnostics, results/matrix/certify verdict, and SHA256SUMS.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from reports import layout
 from reports.metadata import read_metadata
 
 MANIFEST = "SHA256SUMS"
-_RUN_FILES = (layout.METADATA, layout.RESULTS, layout.EVENTS, layout.RUN_LOG, layout.CERTIFY,
+_RUN_FILES = (layout.METADATA, layout.RESULTS, layout.EVENTS, layout.RUN_LOG, layout.CERTIFY, layout.CLUSTER,
               f"{layout.MATRIX}.json", f"{layout.MATRIX}.html", f"{layout.MATRIX}.md")
 
 
@@ -39,22 +41,37 @@ def _copy(src: Path, dst: Path) -> None:
 
 
 def _index(meta: dict[str, Any], certify: dict[str, Any] | None, files: list[str]) -> str:
+    harness = meta.get("harness") or {}
+    revision = harness.get("revision") or harness.get("version") or "unknown"
     lines = ["# DRA conformance certification bundle", "",
              f"- run: `{meta.get('run_id', '?')}`",
+             f"- harness: `{revision}`" + (" (with local changes)" if harness.get("dirty") else ""),
              f"- Kubernetes: {meta.get('k8s_version', '?')} ({meta.get('k8s_patch') or 'patch unknown'})",
              f"- profile: {meta.get('profile', 'default')}",
              f"- driver profile: {meta.get('driver_profile') or '—'}"]
+    lines += [f"- driver image: `{i.get('image')}` `{i.get('imageID')}`" for i in meta.get("driver_images") or []]
+    if meta.get("install_failure"):
+        lines.append(f"- driver install FAILED: {meta['install_failure']}")
     if certify:
         lines.append(f"- certify: {'passed' if certify.get('passed') else 'FAILED'}"
                      + ("" if certify.get("requested") else " (not requested with --certify)"))
+        if contract := certify.get("contract"):
+            lines.append(f"- contract tier: {contract['passed']}/{contract['total']} passed")
+    if components := meta.get("cluster_components"):
+        lines += ["", "## Cluster components (as read from the cluster)", ""]
+        lines += [f"- {name}: `{value}`" for name, value in components.items()]
     for key, title in (("feature_gates", "Feature gates"), ("runtime_config", "Runtime config")):
         value = meta.get(key)
         if value:
             lines += ["", f"## {title}", ""]
             items = value.items() if isinstance(value, dict) else ((v, "") for v in value)
             lines += [f"- `{k}`{'=' + str(v).lower() if v != '' else ''}" for k, v in items]
+    if certify and certify.get("exercised"):
+        lines += ["", "## Tests passed: driver-exercised / API-only", ""]
+        lines += [f"- `{f}`: {c['driver']['passed']}/{c['driver']['total']} driver-exercised, "
+                  f"{c['api']['passed']}/{c['api']['total']} API-only" for f, c in certify["exercised"].items()]
     lines += ["", "## Files", "", *[f"- `{f}`" for f in files],
-              "", f"Verify with `sha256sum -c {MANIFEST}` inside this directory."]
+              "", f"Verify with `dra-conformance verify <bundle>` or `sha256sum -c {MANIFEST}` inside this directory."]
     return "\n".join(lines) + "\n"
 
 
@@ -75,7 +92,7 @@ def build_bundle(run_dir: Path) -> Bundle:
         _copy(junit, out / layout.JUNIT)
     else:
         missing.append(f"JUnit XML ({junit})")
-    for folder in (layout.DIAGNOSTICS, layout.LOGS):
+    for folder in (layout.DIAGNOSTICS, layout.LOGS, layout.DRIVER):
         if (run_dir / folder).is_dir():
             _copy(run_dir / folder, out / folder)
     named = (("driver_profile", "driver-profile"), ("kind_config", "kind"), ("kind_configs", "kind"))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 from dra_conformance.errors import HarnessError
@@ -20,8 +18,9 @@ from dra_conformance.paths import reports_dir
 from reports import layout
 from reports.allure import AllureUnavailable, render_allure
 from reports.build import build_run, merge_runs
-from reports.bundle import build_bundle, verify_manifest
+from reports.bundle import build_bundle
 from reports.records import load_run
+from reports.verify import verify
 
 
 def _run_dir(arg: str | None) -> Path:
@@ -29,17 +28,6 @@ def _run_dir(arg: str | None) -> Path:
     if not path.is_dir():
         raise HarnessError(f"no run directory at {path}")
     return path.resolve()
-
-
-def _verify(target: Path) -> list[str]:
-    if target.is_dir():
-        return verify_manifest(target)
-    with tempfile.TemporaryDirectory() as tmp, tarfile.open(target) as tar:
-        tar.extractall(tmp, filter="data")
-        roots = [p for p in Path(tmp).iterdir() if p.is_dir()]
-        if len(roots) != 1:
-            return [f"{target}: expected one top-level directory, found {len(roots)}"]
-        return verify_manifest(roots[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             for missing in made.missing:
                 print(f"missing: {missing}", file=sys.stderr)
         elif args.cmd == "verify":
-            problems = _verify(Path(args.bundle))
+            problems, _ = verify(Path(args.bundle))
             for problem in problems:
                 print(problem, file=sys.stderr)
             print("OK" if not problems else f"{len(problems)} problem(s)")

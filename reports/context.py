@@ -13,6 +13,7 @@ import pytest
 
 RUN_DIR_KEY = pytest.StashKey[Path]()
 DIAGNOSTICS_KEY = pytest.StashKey[list[dict[str, str]]]()  # on the item: what diagnostics_sink wrote
+PREPARED_KEY = pytest.StashKey[bool]()  # on the item: the driver prepared a device for one of its pods
 
 
 def config_of(target: Any) -> pytest.Config:
@@ -31,6 +32,14 @@ def item_of(target: Any) -> pytest.Item | None:
         return target
     node = getattr(target, "node", None)
     return node if isinstance(node, pytest.Item) else None
+
+
+def record_prepare(target: Any) -> None:
+    """Note that the test saw the driver prepare a device on a node (a pod with claims ran): the
+    reports tell driver-exercised tests from API-only ones by it."""
+    item = item_of(target)
+    if item is not None:
+        item.stash[PREPARED_KEY] = True
 
 
 def run_dir(target: Any) -> Path | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import jinja2
 
+from reports.certify import verdict_lines
 from reports.records import OUTCOMES
 
 _ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -78,7 +79,10 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 <span class="status">{{ cell.status|replace('_', ' ') }}</span>
 {% for mat in (cell.maturity or '').split('/') if mat %}<span class="badge {{ mat }}">{{ mat }}</span>
 {% endfor %}
-<div class="counts">{{ counts(cell) }}</div></td>
+<div class="counts">{{ counts(cell) }}</div>
+{% if cell.driver and cell.driver.total %}<div class="muted">driver-exercised
+ {{ cell.driver.passed }}/{{ cell.driver.total }} · API-only {{ cell.api.passed }}/{{ cell.api.total }}</div>
+{% endif %}</td>
 {% else %}<td class="cell none">—</td>{% endif %}
 {% endfor %}</tr>
 {% endfor %}
@@ -96,8 +100,8 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 <td>{{ duration(c.get('duration')) }}</td>
 <td>{% for g in gates(c.get('feature_gates')) %}<code>{{ g }}</code><br>{% else %}—{% endfor %}</td>
 <td>{% if c.get('certify') and c.certify.get('requested') %}{{ 'passed' if c.certify.passed else 'FAILED' }}
-{% for v in c.certify.violations %}
-<br><span class="msg">{{ v.capability }} skipped: {{ v.nodeid }}</span>{% endfor %}
+{% for line in verdict_lines(c.certify)[1:] %}
+<br><span class="msg">{{ line }}</span>{% endfor %}
 {% else %}—{% endif %}</td></tr>
 {% endfor %}
 </table>
@@ -163,4 +167,5 @@ def render_html(matrix: dict[str, Any]) -> str:
     failed = sum(c["totals"].get("failed", 0) + c["totals"].get("error", 0) for c in matrix["columns"])
     template = _ENV.from_string(_TEMPLATE)
     return template.render(m=matrix, skips=skips, failed=failed, counts=_counts,
-                           reasons_title=_reasons_title, duration=_duration, gates=_gates)
+                           reasons_title=_reasons_title, duration=_duration, gates=_gates,
+                           verdict_lines=verdict_lines)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.certify import verdict_lines
+
 _ICON = {"pass": "✅", "fail": "❌", "skip": "⏭️", "partial": "⚠️", "not_run": "⏸️"}
 _EXCERPT_LINES = 25
 
@@ -29,6 +31,12 @@ def _counts(c: dict[str, Any]) -> str:
     if c.get("not_run"):
         parts.append(f"{c['not_run']} not run")
     return ", ".join(parts) or "no tests"
+
+
+def _on_driver(cell: dict[str, Any]) -> str:
+    """How many of the passes had the driver prepare a device (the rest are API-only)."""
+    driver = cell.get("driver")
+    return f" · driver {driver['passed']}/{driver['total']}" if driver and driver.get("total") else ""
 
 
 def _fence(text: str) -> str:
@@ -60,7 +68,7 @@ def render_markdown(matrix: dict[str, Any]) -> str:
                 row.append("—")
                 continue
             maturity = f" ({cell['maturity']})" if cell.get("maturity") else ""
-            row.append(f"{_ICON.get(cell['status'], '')} {_counts(cell)}{maturity}")
+            row.append(f"{_ICON.get(cell['status'], '')} {_counts(cell)}{maturity}{_on_driver(cell)}")
         out.append("| " + " | ".join(row) + " |")
     out.append("")
 
@@ -83,11 +91,26 @@ def render_markdown(matrix: dict[str, Any]) -> str:
     if skip_lines:
         out += ["## Skip reasons", "", *skip_lines, ""]
 
-    violations = [(c["key"], v) for c in cols for v in (c.get("certify") or {}).get("violations", [])]
-    if violations:
-        out += ["## Certification violations", ""]
-        out += [f"- **{_esc(col)}**: claimed capability `{v['capability']}` skipped in `{v['nodeid']}` "
-                f"({v['reason']})" for col, v in violations]
+    out += ["## Driver-exercised and API-only tests", "",
+            "Driver-exercised: the driver prepared a device on a node. API-only: the API server alone "
+            "decides the outcome, so those pass with any driver.", "",
+            "| feature | " + " | ".join(f"{h} driver / API passed" for h in heads) + " |",
+            "|---" * (len(cols) + 1) + "|"]
+    for feature in matrix["features"]:
+        row = [f"`{_esc(feature)}`"]
+        for c in cols:
+            cell = matrix["cells"][feature].get(c["key"]) or {}
+            d, a = cell.get("driver") or {}, cell.get("api") or {}
+            row.append(f"{d.get('passed', 0)}/{d.get('total', 0)} · {a.get('passed', 0)}/{a.get('total', 0)}"
+                       if cell else "—")
+        out.append("| " + " | ".join(row) + " |")
+    out.append("")
+
+    problems = [(c["key"], line) for c in cols if (c.get("certify") or {}).get("requested")
+                for line in verdict_lines(c["certify"])[1:]]
+    if problems:
+        out += ["## Certification problems", ""]
+        out += [f"- **{_esc(col)}**: {_esc(line.strip())}" for col, line in problems]
         out.append("")
 
     if matrix["failures"]:

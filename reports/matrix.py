@@ -62,8 +62,13 @@ def _cell(records: list[TestRecord], interrupted: bool) -> dict[str, Any]:
     maturities = Counter(r.maturity for r in records if r.maturity)
     reasons = Counter(("xfail: " if r.outcome == "xfailed" else "") + (r.message or "no reason given")
                       for r in records if r.outcome in ("skipped", "xfailed"))
+    driver = [r for r in records if r.exercises == "driver"]
     return {
         **counts,
+        # passed/total of the tests where the driver prepared a device, and of the API-only rest
+        "driver": {"passed": sum(r.outcome in ("passed", "xpassed") for r in driver), "total": len(driver)},
+        "api": {"passed": sum(r.outcome in ("passed", "xpassed") for r in records if r.exercises != "driver"),
+                "total": len(records) - len(driver)},
         "maturity": "/".join(m for m, _ in maturities.most_common()) or None,
         "status": cell_status(counts, interrupted),
         "skip_reasons": dict(reasons.most_common()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,31 @@ KNOWN_KEYS = {
     "runtime_config": "{api/version: bool} --runtime-config of the API server",
     "kind_config": "path of the rendered kind config (or kind_configs: [paths])",
     "cluster": "cluster name / node image / anything else useful",
+    "harness": "{revision, dirty, version}: the dra-conformance checkout that ran",
+    "cluster_components": "{server: gitVersion, <component>: image} as read from the running cluster",
+    "driver_images": "[{image, imageID}] the driver's plugin pods ran, as the kubelet reports them",
+    "install_failure": "why the driver install did not become ready (also <run>/driver/install-failure.txt)",
 }
+
+
+def harness_revision() -> dict[str, Any]:
+    """The checkout that runs: git revision and whether it has local changes, or the package version."""
+    import subprocess
+    from importlib import metadata
+
+    repo = Path(__file__).resolve().parents[1]
+    out: dict[str, Any] = {}
+    with suppress(metadata.PackageNotFoundError):
+        out["version"] = metadata.version("dra-conformance")
+    try:
+        git = ["git", "-C", str(repo)]
+        out["revision"] = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                                         check=True, timeout=10).stdout.strip()
+        out["dirty"] = bool(subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
+                                           capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        out.setdefault("revision", None)
+    return out
 
 
 @contextmanager

@@ -23,6 +23,8 @@ class PlanEntry:
     feature: str | None
     maturity: str | None
     xfail: bool = False
+    exercises: str = "api"  # "driver": the driver prepares a device on a node
+    contract: bool = False
 
 
 def static_skip_reason(item: pytest.Item) -> str | None:
@@ -44,21 +46,26 @@ def build_plan(items: list[pytest.Item]) -> list[PlanEntry]:
     plan = []
     for item in items:
         meta = marker_meta(item)
+        kinds = {"exercises": meta["exercises"], "contract": meta["contract"]}
         if (reason := static_skip_reason(item)) is not None:
-            plan.append(PlanEntry(item.nodeid, False, reason, meta["feature"], meta["maturity"]))
+            plan.append(PlanEntry(item.nodeid, False, reason, meta["feature"], meta["maturity"], **kinds))
             continue
         xfail = next(item.iter_markers("xfail"), None)
         plan.append(PlanEntry(item.nodeid, True, xfail.kwargs.get("reason", "") if xfail else "",
-                              meta["feature"], meta["maturity"], xfail=xfail is not None))
+                              meta["feature"], meta["maturity"], xfail=xfail is not None, **kinds))
     return plan
 
 
 def render_plan(plan: list[PlanEntry], k8s_version: str | None, profile: str | None) -> list[str]:
     runs = sum(e.run for e in plan)
+    on_driver = sum(e.run and e.exercises == "driver" for e in plan)
+    contract = [e for e in plan if e.contract]
     lines = [f"Plan for Kubernetes {k8s_version or '?'}, profile {profile or 'default'}: "
-             f"{runs} to run, {len(plan) - runs} to skip"]
+             f"{runs} to run ({on_driver} driver-exercised, {runs - on_driver} API-only), "
+             f"{len(plan) - runs} to skip; contract tier {sum(e.run for e in contract)}/{len(contract)} to run"]
     for e in plan:
-        tag = ", ".join(x for x in (e.feature, e.maturity) if x)
+        tag = ", ".join(x for x in (e.feature, e.maturity, "driver" if e.exercises == "driver" else "api",
+                                    "contract" if e.contract else None) if x)
         tag = f" [{tag}]" if tag else ""
         verdict = "xfail" if e.xfail else "run" if e.run else "skip"
         lines.append(f"  {verdict:<5} {e.nodeid}{tag}" + (f": {e.reason}" if e.reason else ""))
@@ -66,6 +73,8 @@ def render_plan(plan: list[PlanEntry], k8s_version: str | None, profile: str | N
     if reasons:
         lines.append("Skip reasons:")
         lines += [f"  {n:>4}× {reason}" for reason, n in reasons.most_common()]
+    lines.append("Tests to run may still skip where the cluster's devices do not allow them (e.g. no node "
+                 "with two devices); the run's report names those.")
     return lines
 
 

@@ -25,9 +25,9 @@ from reports import layout
 from reports.allure import AllureUnavailable, render_allure
 from reports.build import build_run
 from reports.certify import evaluate, load_driver_profile, verdict_lines
-from reports.context import DIAGNOSTICS_KEY, RUN_DIR_KEY
+from reports.context import DIAGNOSTICS_KEY, PREPARED_KEY, RUN_DIR_KEY
 from reports.events import EventWriter
-from reports.metadata import merge_metadata
+from reports.metadata import harness_revision, merge_metadata
 from reports.plan import build_plan, plan_json, render_plan
 from reports.progress import LiveProgress
 from reports.records import RunResults, TestRecord, failure_message
@@ -105,7 +105,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Ship the test's labels and diagnostics with each report (xdist carries extra attributes)."""
     report = yield
     if RUN_DIR_KEY in item.config.stash:
-        report.dra = {**marker_meta(item), "diagnostics": list(item.stash.get(DIAGNOSTICS_KEY, []))}
+        report.dra = {**marker_meta(item), "diagnostics": list(item.stash.get(DIAGNOSTICS_KEY, [])),
+                      "prepared": item.stash.get(PREPARED_KEY, False)}
     return report
 
 
@@ -172,6 +173,7 @@ class RunRecorder:
             "cwd": os.getcwd(),
             "host": platform.node(),
             "python": platform.python_version(),
+            "harness": harness_revision(),
             "pytest": pytest.__version__,
             "junit_xml": str(Path(self.config.option.xmlpath).resolve())
             if getattr(self.config.option, "xmlpath", None) else None,
@@ -213,7 +215,7 @@ class RunRecorder:
             self.records.setdefault(rec.nodeid, rec)
         self.progress.set_total(len(records))
         if self.events:
-            labels = ("nodeid", "feature", "maturity", "capabilities")
+            labels = ("nodeid", "feature", "maturity", "capabilities", "exercises", "contract")
             self.events.emit("collection", count=len(records), tests=[
                 {k: v for k, v in r.to_json().items() if k in labels} for r in records])
         self._logline(f"collected {len(records)} tests")

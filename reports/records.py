@@ -20,7 +20,7 @@ SCHEMA = "dra-conformance/results/v1"
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "not_run")
 FAILING = frozenset({"failed", "error"})
 _DETAILS_LIMIT = 8000
-_MESSAGE_LIMIT = 600
+_MESSAGE_LIMIT = 4000  # a wait's last state ends with the events, the driver's reason last
 
 
 @dataclass
@@ -29,6 +29,9 @@ class TestRecord:
     feature: str | None = None
     maturity: str | None = None
     capabilities: list[str] = field(default_factory=list)
+    exercises: str | None = None  # "driver" (marked `prepares`) or "api"
+    contract: bool = False  # in the minimum contract tier
+    prepared: bool = False  # the run saw the driver prepare a device for this test
     outcome: str = "not_run"
     phase: str | None = None  # the phase that decided the outcome: collect/setup/call/teardown
     duration: float = 0.0
@@ -55,6 +58,9 @@ class TestRecord:
         self.feature = meta.get("feature", self.feature)
         self.maturity = meta.get("maturity", self.maturity)
         self.capabilities = list(meta.get("capabilities", self.capabilities))
+        self.exercises = meta.get("exercises", self.exercises)
+        self.contract = bool(meta.get("contract", self.contract))
+        self.prepared = self.prepared or bool(meta.get("prepared"))
         for diag in meta.get("diagnostics", []):
             if diag not in self.diagnostics:
                 self.diagnostics.append(dict(diag))

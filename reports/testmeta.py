@@ -1,4 +1,6 @@
-"""A test's DRA labels read from its markers: feature, maturity and required capabilities."""
+"""A test's DRA labels read from its markers: feature, maturity, required capabilities, whether it
+exercises the driver (`prepares`: the driver prepares a device on a node) or only the API server,
+and whether it belongs to the minimum contract tier (`contract`)."""
 
 from __future__ import annotations
 
@@ -19,4 +21,6 @@ def marker_meta(item: pytest.Item) -> dict[str, Any]:
     caps: list[str] = []
     for mark in item.iter_markers("capability"):
         caps += [str(a) for a in mark.args if str(a) not in caps]
-    return {"feature": feature, "maturity": maturity, "capabilities": caps}
+    return {"feature": feature, "maturity": maturity, "capabilities": caps,
+            "exercises": "driver" if item.get_closest_marker("prepares") else "api",
+            "contract": item.get_closest_marker("contract") is not None}

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from drivers.fake_gpu import device_config
 from drivers.fake_gpu.checkpoint import atomic_write
 
 CDI_VERSION = "0.6.0"   # the CDI library rejects older versions for vendor names with dots (ours)
@@ -44,7 +45,8 @@ def device_key(device: str, claim_uid: str, share_id: str | None) -> str:
 
 def device_env(*, driver: str, node: str, claim: dict[str, Any], result: dict[str, Any],
                configs: list[dict[str, Any]]) -> dict[str, str]:
-    """Variables for one allocation result (`configs`: the opaque configs that apply to it)."""
+    """Variables for one allocation result (`configs`: the opaque configs that apply to it, each a
+    valid DeviceConfig: the preparer refuses the claim otherwise)."""
     meta = claim["metadata"]
     share = result.get("shareID")
     k = device_key(result["device"], meta["uid"], share)
@@ -65,12 +67,8 @@ def device_env(*, driver: str, node: str, claim: dict[str, Any], result: dict[st
         env[f"DRA_CONFIG_{k}"] = json.dumps(configs, sort_keys=True, separators=(",", ":"))
     for cfg in configs:  # flat, like the upstream test driver's user_/admin_ variables
         src = "CLASS" if cfg["source"] == "FromClass" else "CLAIM"
-        params = cfg.get("parameters")
-        if isinstance(params, dict):
-            for key, value in params.items():
-                if isinstance(value, str | int | float | bool):
-                    env[f"DRA_PARAM_{src}_{env_name(key)}"] = str(value).lower() if isinstance(value, bool) \
-                        else str(value)
+        for key, value in device_config.decode(cfg.get("parameters")).env.items():
+            env[f"DRA_PARAM_{src}_{env_name(key)}"] = value
     return env
 
 

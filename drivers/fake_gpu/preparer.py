@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drivers.fake_gpu import cdi
+from drivers.fake_gpu import cdi, device_config
 from drivers.fake_gpu.checkpoint import Checkpoint
 from drivers.fake_gpu.claim_status import ClaimStatusWriter
 from drivers.fake_gpu.claims import ClaimNotFound, ClaimSource
@@ -71,12 +71,19 @@ class Preparer:
             inv = self.inventory()
             devices, envs, status_entries = [], [], []
             for i, r in enumerate(results):
+                applied = configs_for(r, configs, self.driver)
+                for cfg in applied:
+                    try:
+                        device_config.decode(cfg["parameters"])
+                    except device_config.ConfigError as exc:
+                        raise PrepareError(f"claim {ref.namespace}/{ref.name}, request {r['request']}: "
+                                           f"config {cfg['source'] or 'of the claim'} refused: {exc}") from None
                 fake = inv.device(r["device"])
                 if fake is None:
                     raise PrepareError(f"claim {ref.namespace}/{ref.name}: device {r['device']!r} is not in "
                                        f"this node's inventory")
                 envs.append(cdi.device_env(driver=self.driver, node=self.node, claim=claim, result=r,
-                                           configs=configs_for(r, configs, self.driver)))
+                                           configs=applied))
                 dev = {"requestNames": [r["request"]], "poolName": r["pool"], "deviceName": r["device"],
                        "cdiDeviceIDs": [cdi.device_id(self.driver, ref.uid, i)]}
                 if r.get("shareID"):

@@ -31,6 +31,7 @@ def _label(kit) -> None:
     kit.api.patch("Namespace", kit.ns, {"metadata": {"labels": {LABEL: "true"}}})
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("admin-access")
 def test_labelled_namespace_allows_admin_access(kit) -> None:
     _label(kit)
@@ -40,6 +41,7 @@ def test_labelled_namespace_allows_admin_access(kit) -> None:
     assert result.get("adminAccess") is True
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("admin-access")
 def test_admin_claim_gets_an_already_allocated_device(kit) -> None:
     cls, device = kit.pin("gpu")
@@ -54,4 +56,7 @@ def test_admin_claim_gets_an_already_allocated_device(kit) -> None:
     assert (result["pool"], result["device"], result.get("adminAccess")) == (device.pool, device.name, True)
     assert running["spec"]["nodeName"] == device.node
     if kit.driver.profile.has("cdi-env"):
-        assert kit.env(running["metadata"]["name"]).get("DRA_ADMIN_ACCESS") == "true"
+        env = kit.env(running["metadata"]["name"])
+        assert kit.driver.profile.cdi.devices(env) == {device.name}
+        admin = kit.driver.profile.cdi.admin_env
+        assert {k: env.get(k) for k in admin} == admin

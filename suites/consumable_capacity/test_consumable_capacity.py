@@ -2,40 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from kubernetes.utils import parse_quantity
 
 from fixtures import builders as b
 from fixtures import devices as dv
 from fixtures import waits
+from fixtures.driver import Device
 
-pytestmark = [pytest.mark.feature("consumable_capacity"), pytest.mark.capability("consumable-capacity")]
+pytestmark = [pytest.mark.feature("consumable_capacity"), pytest.mark.capability("consumable-capacity"),
+              pytest.mark.roles("shared")]
 
 
-def _shared_device(kit) -> tuple[str, object, str, str]:
-    role = kit.driver.profile.role("shared")
-    if role is None or not role.capacity:
-        pytest.skip("the driver profile has no `shared` role with a capacity")
-    multi = [d for d in kit.driver.devices("shared") if d.spec.get("allowMultipleAllocations")]
-    if not multi:
+def _first_shared_of_its_node(kit) -> Callable[[Device], bool]:
+    """kube-scheduler 1.34 accounts capacity against the device at the request's index (0) among a
+    node's shareable devices, so only the first of each node is accounted correctly there."""
+    first: dict[str | None, str] = {}
+    for d in kit.driver.devices("shared"):
+        if d.spec.get("allowMultipleAllocations"):
+            first.setdefault(d.node, d.name)
+    if not first:
         pytest.skip("no published device allows multiple allocations (is DRAConsumableCapacity on?)")
-    # The first shared device of its slice: kube-scheduler 1.34 checks capacity against the slice's
-    # device at the request's index (0), so only that device is accounted correctly there.
-    device = multi[0]
-    cls = kit.device_class(dv.unique_selector(kit.driver.name, device, kit.driver.devices(None)), role="shared")
-    cap = role.capacity  # as published: the allocator matches request keys to the device's capacity keys
-    total = device.capacity[role.capacity]["value"]
-    return cls, device, cap, total
+    return lambda d: first.get(d.node) == d.name
 
 
-def _claim(kit, cls: str, cap: str, amount: str) -> str:
-    return kit.claim([b.request("net", cls, capacity={cap: amount})])
+def _shared_device(kit) -> tuple[str, Device, dict[str, dict]]:
+    """(class, device, {capacity: published entry}): a pinned shareable device and the capacities
+    a claim must ask a share of: those of the role that have a requestPolicy (the driver may default
+    the others to the whole device), or else the role's capacities."""
+    role = kit.driver.profile.role("shared")
+    if role is None or not role.capacities:
+        pytest.skip("the driver profile has no `shared` role with capacities")
+    cls, device = kit.pin("shared", among=_first_shared_of_its_node(kit))
+    # As published: the allocator matches request keys to the device's capacity keys.
+    published = {c: device.capacity[c] for c in role.capacities if c in device.capacity}
+    if not published:
+        pytest.skip(f"device {device.name} publishes none of the capacities {list(role.capacities)}")
+    with_policy = {c: e for c, e in published.items() if e.get("requestPolicy")}
+    return cls, device, with_policy or published
 
 
+def _amounts(capacities: dict[str, dict], numerator: int, denominator: int) -> dict[str, str]:
+    amounts = {c: dv.share(e, numerator, denominator) for c, e in capacities.items()}
+    if None in amounts.values():
+        pytest.skip(f"no amount of {numerator}/{denominator} fits the request policy of {capacities}")
+    return amounts  # type: ignore[return-value]
+
+
+@pytest.mark.prepares
 def test_two_claims_share_one_device_within_capacity(kit) -> None:
-    cls, device, cap, total = _shared_device(kit)
-    half = dv.fraction(total, 1, 2)
-    claims = [_claim(kit, cls, cap, half) for _ in range(2)]
+    cls, device, capacities = _shared_device(kit)
+    half = _amounts(capacities, 1, 2)
+    claims = [kit.claim([b.request("net", cls, capacity=half)]) for _ in range(2)]
     for c in claims:
         kit.running(kit.pod({"net": b.from_claim(c)}))
     got = [kit.allocated(c)["status"]["allocation"]["devices"]["results"][0] for c in claims]
@@ -43,16 +63,21 @@ def test_two_claims_share_one_device_within_capacity(kit) -> None:
     share_ids = [r.get("shareID") for r in got]
     assert all(share_ids) and share_ids[0] != share_ids[1], share_ids
     for r in got:
-        assert parse_quantity(r["consumedCapacity"][cap]) == parse_quantity(half)
+        assert {c: parse_quantity(r["consumedCapacity"][c]) for c in half} == \
+            {c: parse_quantity(q) for c, q in half.items()}
 
 
+@pytest.mark.prepares
 def test_over_capacity_request_waits_until_capacity_frees(kit) -> None:
-    cls, device, cap, total = _shared_device(kit)
-    half = dv.fraction(total, 1, 2)
+    cls, device, capacities = _shared_device(kit)
+    half, whole = _amounts(capacities, 1, 2), _amounts(capacities, 1, 1)
+    if not any(parse_quantity(whole[c]) + parse_quantity(half[c]) > parse_quantity(e["value"])
+               for c, e in capacities.items()):
+        pytest.skip(f"the request policies of {list(capacities)} allow no request beyond what half leaves")
     # A generated claim goes away with its pod, so the capacity certainly frees when the pod is deleted.
-    holder = kit.pod({"net": b.from_template(kit.template([b.request("net", cls, capacity={cap: half})]))})
+    holder = kit.pod({"net": b.from_template(kit.template([b.request("net", cls, capacity=half)]))})
     kit.running(holder)
-    big = kit.pod({"net": b.from_claim(_claim(kit, cls, cap, total))})
+    big = kit.pod({"net": b.from_claim(kit.claim([b.request("net", cls, capacity=whole)]))})
     waits.pod_unschedulable(kit.api, kit.ns, big, "cannot allocate all claims")
     kit.api.delete("Pod", holder, kit.ns, grace_seconds=0)
     kit.running(big)

@@ -18,10 +18,6 @@ def results(claim: dict[str, Any]) -> list[dict[str, Any]]:
     return claim["status"]["allocation"]["devices"]["results"]
 
 
-def device_keys(env: dict[str, str]) -> set[str]:
-    return {v for k, v in env.items() if k.startswith("DRA_DEVICE_")}
-
-
 def assert_published(kit: Any, result: dict[str, Any], node: str) -> None:
     """The allocated device is one the driver publishes on the node the pod runs on."""
     assert result["driver"] == kit.driver.name
@@ -29,6 +25,8 @@ def assert_published(kit: Any, result: dict[str, Any], node: str) -> None:
     assert (result["pool"], result["device"]) in on_node, f"{result} is not published on {node}"
 
 
+@pytest.mark.contract  # allocation and prepare
+@pytest.mark.prepares
 def test_claim_from_template_allocated_reserved_and_running(kit) -> None:
     tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
     pod = kit.pod({"gpu": b.from_template(tmpl)})
@@ -43,18 +41,22 @@ def test_claim_from_template_allocated_reserved_and_running(kit) -> None:
     assert_published(kit, result, running["spec"]["nodeName"])
 
 
+@pytest.mark.contract
+@pytest.mark.prepares
 @pytest.mark.capability("cdi-env")
 def test_container_sees_its_device_through_cdi(kit) -> None:
     tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
     pod = kit.pod({"gpu": b.from_template(tmpl)})
-    kit.running(pod)
+    node = kit.running(pod)["spec"]["nodeName"]
     claim = kit.allocated(kit.generated(pod, "gpu"))
     env = kit.env(pod)
-    assert device_keys(env) == {results(claim)[0]["device"]}
-    assert env["DRA_DRIVER"] == kit.driver.name
-    assert env["DRA_NODE"] == kit.api.get("Pod", pod, kit.ns)["spec"]["nodeName"]
+    cdi = kit.driver.profile.cdi
+    assert cdi.devices(env) == {results(claim)[0]["device"]}, f"variables matching {cdi.device_env.pattern}"
+    expected = cdi.expected_env(kit.driver.name, node)
+    assert {k: env.get(k) for k in expected} == expected
 
 
+@pytest.mark.prepares
 def test_external_claim_shared_by_containers(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
     pod = kit.pod({"gpu": b.from_claim(claim)},
@@ -63,9 +65,10 @@ def test_external_claim_shared_by_containers(kit) -> None:
     allocated = waits.claim_reserved_for(kit.api, kit.ns, claim, running["metadata"]["uid"])
     assert len(results(allocated)) == 1
     if kit.driver.profile.has("cdi-env"):
-        assert device_keys(kit.env(pod, "one")) == device_keys(kit.env(pod, "two")) == {results(allocated)[0]["device"]}
+        assert kit.devices_seen(pod, "one") == kit.devices_seen(pod, "two") == {results(allocated)[0]["device"]}
 
 
+@pytest.mark.prepares
 def test_external_claim_shared_by_pods(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
     pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
@@ -77,6 +80,7 @@ def test_external_claim_shared_by_pods(kit) -> None:
     assert_published(kit, results(allocated)[0], running[0]["spec"]["nodeName"])
 
 
+@pytest.mark.prepares
 def test_cel_attribute_selector_places_pod_on_the_devices_node(kit) -> None:
     cls, device = kit.pin("gpu")
     claim = kit.claim([b.request("gpu", cls)])
@@ -87,6 +91,7 @@ def test_cel_attribute_selector_places_pod_on_the_devices_node(kit) -> None:
     assert running["spec"]["nodeName"] == device.node
 
 
+@pytest.mark.prepares
 def test_cel_selector_in_claim_request(kit) -> None:
     device = (kit.driver.free_devices("gpu") or kit.driver.devices("gpu"))[-1]
     selector = dv.unique_selector(kit.driver.name, device, kit.driver.devices(None))
@@ -107,6 +112,7 @@ def _capacity(kit: Any) -> tuple[str, str]:
     return role.capacity, value
 
 
+@pytest.mark.prepares
 def test_cel_capacity_selector_matches(kit) -> None:
     cap, value = _capacity(kit)
     expr = f'device.capacity["{dv.qualify(kit.driver.name, cap)[0]}"].{cap}.compareTo(quantity("{value}")) >= 0'
@@ -138,6 +144,7 @@ def test_cel_runtime_error_keeps_pod_pending(kit) -> None:
     waits.pod_unschedulable(kit.api, kit.ns, pod, "CEL runtime error", reasons=("SchedulerError", "Unschedulable"))
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("multi-device")
 def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
     kit.driver.node_for("gpu", at_least=2)  # skips when no node has two
@@ -149,6 +156,7 @@ def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
         assert_published(kit, r, running["spec"]["nodeName"])
 
 
+@pytest.mark.prepares
 @pytest.mark.serial  # takes every device of the role on one node
 def test_allocation_mode_all_takes_every_device_of_the_node(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), mode="All")])
@@ -158,6 +166,7 @@ def test_allocation_mode_all_takes_every_device_of_the_node(kit) -> None:
     assert got == {(d.pool, d.name) for d in kit.driver.devices("gpu", node)}
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("multi-device")
 def test_match_attribute_constraint_satisfied(kit) -> None:
     node = kit.driver.node_for("gpu", at_least=2)
@@ -183,3 +192,14 @@ def test_match_attribute_constraint_unsatisfiable_stays_pending(kit) -> None:
                       constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
     pod = kit.pod({"gpu": b.from_claim(claim)})
     waits.pod_unschedulable(kit.api, kit.ns, pod, "cannot allocate all claims")
+
+
+@pytest.mark.prepares
+@pytest.mark.capability("multi-node")
+def test_devices_on_two_nodes_serve_pods_on_their_nodes(kit) -> None:
+    nodes = kit.driver.nodes("gpu")
+    assert len(nodes) >= 2, f"the profile claims multi-node, but only {nodes} publish gpu devices"
+    pinned = [kit.pin("gpu", node=node) for node in nodes[:2]]
+    pods = [(kit.pod({"gpu": b.from_claim(kit.claim([b.request("gpu", cls)]))}), device) for cls, device in pinned]
+    for pod, device in pods:
+        assert kit.running(pod)["spec"]["nodeName"] == device.node

@@ -12,24 +12,27 @@ from fixtures.kubeapi import ApiError
 pytestmark = pytest.mark.feature("core")
 
 
+@pytest.mark.prepares
 def test_generated_claim_deleted_after_pod_completes(kit) -> None:
     tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
     pod = kit.pod({"gpu": b.from_template(tmpl)}, command="env")
     claim = kit.generated(pod, "gpu")
-    waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
+    kit.finished(pod)
     waits.gone(kit.api, "ResourceClaim", claim, kit.ns, key="claim_deleted")
 
 
+@pytest.mark.prepares
 def test_external_claim_unreserved_and_deallocated_after_pod_completes(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
     # Short-lived, yet long enough to observe the allocation before the pod is done.
     pod = kit.pod({"gpu": b.from_claim(claim)}, command="env; sleep 3")
     kit.allocated(claim)
-    waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
+    kit.finished(pod)
     done = waits.claim_deallocated(kit.api, kit.ns, claim)
     assert done["metadata"]["name"] == claim, "an external claim outlives its pods"
 
 
+@pytest.mark.prepares
 def test_external_claim_deallocated_after_last_pod_deleted(kit) -> None:
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
     pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
@@ -46,6 +49,7 @@ def test_external_claim_deallocated_after_last_pod_deleted(kit) -> None:
     waits.claim_deallocated(kit.api, kit.ns, claim)
 
 
+@pytest.mark.prepares
 def test_generated_claim_kept_while_pod_restarts(kit) -> None:
     tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
     # The container exits at once and restartPolicy Always brings it back: the pod is not done.
@@ -55,7 +59,7 @@ def test_generated_claim_kept_while_pod_restarts(kit) -> None:
 
     def restarted(p: dict) -> bool:
         return any(cs.get("restartCount", 0) >= 2 for cs in (p.get("status") or {}).get("containerStatuses") or [])
-    p = waits.pod(kit.api, kit.ns, pod, restarted, "to restart its container twice", "pod_finished")
+    p = kit.started(waits.pod(kit.api, kit.ns, pod, restarted, "to restart its container twice", "pod_finished"))
     now = kit.api.get("ResourceClaim", claim, kit.ns)
     assert not now["metadata"].get("deletionTimestamp")
     assert now["metadata"]["uid"] == allocated["metadata"]["uid"]
@@ -82,20 +86,41 @@ def test_resource_quota_limits_claims(kit) -> None:
     assert f"exceeded quota: {quota}, requested: {key}=1" in info.value.message
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("opaque-config")
-def test_opaque_class_and_claim_config_reach_the_container(kit) -> None:
-    drv = kit.driver.name
-    cls = kit.device_class(config=[b.opaque(drv, {"fromClass": "class-value"})])
-    claim = kit.claim([b.request("gpu", cls)], config=[b.opaque(drv, {"fromClaim": "claim-value"}, ["gpu"])])
-    pod = kit.pod({"gpu": b.from_claim(claim)})
+@pytest.mark.parametrize("where", ["class", "claim", "both"])
+def test_driver_config_reaches_the_container(kit, where: str) -> None:
+    """The driver's own config (profile `config.gpu`), from the class, the claim or both (class
+    first), reaches the container; a device without it shows none of it."""
+    cfg, drv, gpu = kit.role_config("gpu"), kit.driver.name, kit.driver.class_name("gpu")
+    opaque = [b.opaque(drv, cfg.parameters)]
+    cls = kit.device_class(config=opaque) if where != "claim" else gpu
+    claim = kit.claim([b.request("gpu", cls)], config=opaque if where != "class" else None)
+    plain = kit.claim([b.request("gpu", gpu)])
+    pod, other = kit.pod({"gpu": b.from_claim(claim)}), kit.pod({"gpu": b.from_claim(plain)})
     kit.running(pod)
-    allocated = kit.allocated(claim)
-    configs = allocated["status"]["allocation"]["devices"]["config"]
-    assert [(c["source"], c["opaque"]["parameters"]) for c in configs] == [
-        ("FromClass", {"fromClass": "class-value"}), ("FromClaim", {"fromClaim": "claim-value"})]
-    env = kit.env(pod)
-    assert env.get("DRA_PARAM_CLASS_FROMCLASS") == "class-value"
-    assert env.get("DRA_PARAM_CLAIM_FROMCLAIM") == "claim-value"
+    kit.running(other)
+    configs = kit.allocated(claim)["status"]["allocation"]["devices"]["config"]
+    sources = {"class": ["FromClass"], "claim": ["FromClaim"], "both": ["FromClass", "FromClaim"]}[where]
+    assert [(c["source"], c["opaque"]["parameters"]) for c in configs] == [(s, cfg.parameters) for s in sources]
+    shown = cfg.shown(kit.env(pod))
+    assert all(shown.values()), f"not in the container's environment: {[p for p, ok in shown.items() if not ok]}"
+    assert not any(cfg.shown(kit.env(other)).values()), "a device without the config shows it"
+
+
+@pytest.mark.prepares
+@pytest.mark.capability("opaque-config")
+def test_foreign_config_fails_the_prepare(kit) -> None:
+    """Config of an apiVersion/kind the driver does not know fails the prepare (a real driver decodes
+    its config strictly); the kubelet says so in an event and the pod does not start."""
+    foreign = {"apiVersion": "unknown.dra-conformance.io/v1", "kind": "NoSuchConfig", "setting": "x"}
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))], config=[b.opaque(kit.driver.name, foreign)])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    event = kit.prepare_failed(pod)
+    assert kit.allocated(claim)["status"]["reservedFor"], "the claim is allocated and reserved; only the prepare failed"
+    now = kit.api.get("Pod", pod, kit.ns)
+    assert now["status"].get("phase") == "Pending", waits.describe_pod(kit.api, now)
+    assert event.get("message"), event
 
 
 def test_pod_with_node_name_and_unallocated_claim_stays_pending(kit) -> None:
@@ -112,6 +137,7 @@ def test_pod_with_node_name_and_unallocated_claim_stays_pending(kit) -> None:
     assert not (kit.api.get("ResourceClaim", claim, kit.ns).get("status") or {}).get("allocation")
 
 
+@pytest.mark.prepares
 @pytest.mark.serial
 @pytest.mark.capability("restart")
 def test_driver_restart_keeps_running_pods_and_serves_new_ones(kit) -> None:

@@ -8,7 +8,7 @@ from dra_conformance.waiting import wait_for
 from fixtures import builders as b
 from fixtures.kubeapi import ApiError
 
-pytestmark = pytest.mark.feature("device_status")
+pytestmark = [pytest.mark.feature("device_status"), pytest.mark.prepares]
 
 
 def _allocated_pod_claim(kit) -> tuple[str, dict]:

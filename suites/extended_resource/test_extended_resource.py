@@ -28,6 +28,7 @@ def _special_claim(kit, pod: str) -> dict:
     return claim
 
 
+@pytest.mark.prepares
 def test_named_extended_resource_gets_a_device(kit) -> None:
     resource = f"dra-conformance.io/{kit.name('gpu')}"
     cls, device = kit.pin("gpu", extended_resource_name=resource)
@@ -39,9 +40,10 @@ def test_named_extended_resource_gets_a_device(kit) -> None:
     assert (result["pool"], result["device"]) == (device.pool, device.name)
     assert running["spec"]["nodeName"] == device.node
     if kit.driver.profile.has("cdi-env"):
-        assert device.name in kit.env(pod).values()
+        assert kit.devices_seen(pod) == {device.name}
 
 
+@pytest.mark.prepares
 @pytest.mark.since("1.35", "the scheduler maps deviceclass.resource.kubernetes.io/<class> from 1.35 on")
 def test_implicit_class_resource_name(kit) -> None:
     cls, device = kit.pin("gpu")
@@ -51,6 +53,7 @@ def test_implicit_class_resource_name(kit) -> None:
     assert result["device"] == device.name
 
 
+@pytest.mark.prepares
 def test_overcommit_stays_pending_until_the_device_frees(kit) -> None:
     resource = f"dra-conformance.io/{kit.name('one')}"
     kit.pin("gpu", extended_resource_name=resource)  # exactly one device backs the resource
@@ -62,6 +65,7 @@ def test_overcommit_stays_pending_until_the_device_frees(kit) -> None:
     kit.running(second)
 
 
+@pytest.mark.prepares
 def test_special_claim_deleted_with_the_pod(kit) -> None:
     resource = f"dra-conformance.io/{kit.name('gone')}"
     kit.pin("gpu", extended_resource_name=resource)
@@ -74,10 +78,11 @@ def test_special_claim_deleted_with_the_pod(kit) -> None:
 
 @pytest.mark.since("1.35", "the resource-claim controller releases extended-resource claims of finished pods "
                            "from 1.35 on")
+@pytest.mark.prepares
 def test_special_claim_deleted_when_pod_completes(kit) -> None:
     resource = f"dra-conformance.io/{kit.name('done')}"
     kit.pin("gpu", extended_resource_name=resource)
     pod = _ext_pod(kit, resource, command="env; sleep 3")
     claim = _special_claim(kit, pod)
-    waits.pod_finished(kit.api, kit.ns, pod, "Succeeded")
+    kit.finished(pod)
     waits.gone(kit.api, "ResourceClaim", claim["metadata"]["name"], kit.ns, key="claim_deleted")

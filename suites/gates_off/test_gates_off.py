@@ -101,6 +101,7 @@ def test_binding_conditions_dropped(api, ns) -> None:
                         or _device(o).get("bindsToNode"), "bindingConditions", "bindsToNode")
 
 
+@pytest.mark.prepares
 @pytest.mark.feature_off("resource_health")
 def test_no_health_in_pod_status(kit) -> None:
     pod = kit.pod({"gpu": b.from_template(kit.template([b.request("gpu", kit.driver.class_name("gpu"))]))})

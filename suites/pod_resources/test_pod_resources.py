@@ -35,6 +35,7 @@ def _strip(entries: list[dict]) -> list[dict]:
     return [{k: v for k, v in e.items() if k != "cdi"} for e in entries]
 
 
+@pytest.mark.prepares
 def test_list_shows_the_pods_dra_devices(running_claim) -> None:
     pod, claim = running_claim
     client = _client(pod["spec"]["nodeName"])
@@ -49,6 +50,7 @@ def test_list_shows_the_pods_dra_devices(running_claim) -> None:
         client.close()
 
 
+@pytest.mark.prepares
 def test_get_shows_the_pods_dra_devices(running_claim) -> None:
     pod, claim = running_claim
     client = _client(pod["spec"]["nodeName"])

@@ -18,6 +18,7 @@ def _impossible_class(kit) -> str:
     return kit.device_class(dv.no_match_selector(kit.driver.name, kit.driver.devices("gpu")[0]), prefix="none")
 
 
+@pytest.mark.prepares
 def test_first_satisfiable_subrequest_is_chosen(kit) -> None:
     gpu = kit.driver.class_name("gpu")
     claim = kit.claim([b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)),
@@ -27,6 +28,7 @@ def test_first_satisfiable_subrequest_is_chosen(kit) -> None:
     assert result["request"] == "req/possible"
 
 
+@pytest.mark.prepares
 def test_first_subrequest_wins_when_both_fit(kit) -> None:
     gpu = kit.driver.class_name("gpu")
     claim = kit.claim([b.first_available("req", [b.subrequest("first", gpu), b.subrequest("second", gpu)])])
@@ -34,19 +36,27 @@ def test_first_subrequest_wins_when_both_fit(kit) -> None:
     assert [r["request"] for r in _results(kit, claim)] == ["req/first"]
 
 
+@pytest.mark.prepares
 @pytest.mark.capability("opaque-config")
 def test_config_of_the_chosen_subrequest_is_used(kit) -> None:
-    drv, gpu = kit.driver.name, kit.driver.class_name("gpu")
-    claim = kit.claim(
-        [b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)), b.subrequest("possible", gpu)])],
-        config=[b.opaque(drv, {"chosen": "impossible"}, ["req/impossible"]),
-                b.opaque(drv, {"chosen": "possible"}, ["req/possible"])])
-    pod = kit.pod({"req": b.from_claim(claim)})
-    kit.running(pod)
-    assert [r["request"] for r in _results(kit, claim)] == ["req/possible"]
-    assert kit.env(pod).get("DRA_PARAM_CLAIM_CHOSEN") == "possible"
+    cfg, drv, gpu = kit.role_config("gpu"), kit.driver.name, kit.driver.class_name("gpu")
+    impossible = _impossible_class(kit)
+
+    def claim_with_config_for(subrequest: str) -> str:
+        return kit.claim([b.first_available("req", [b.subrequest("impossible", impossible),
+                                                    b.subrequest("possible", gpu)])],
+                         config=[b.opaque(drv, cfg.parameters, [subrequest])])
+    chosen, unchosen = claim_with_config_for("req/possible"), claim_with_config_for("req/impossible")
+    pods = {c: kit.pod({"req": b.from_claim(c)}) for c in (chosen, unchosen)}
+    for c, pod in pods.items():
+        kit.running(pod)
+        assert [r["request"] for r in _results(kit, c)] == ["req/possible"]
+    assert all(cfg.shown(kit.env(pods[chosen])).values()), "config of the chosen subrequest is missing"
+    assert not any(cfg.shown(kit.env(pods[unchosen])).values()), "config of a subrequest not chosen was applied"
 
 
+@pytest.mark.prepares
+@pytest.mark.roles("nic")
 def test_constraint_selects_the_compatible_subrequest(kit) -> None:
     gpu_role, nic_role = kit.driver.profile.role("gpu"), kit.driver.profile.role("nic")
     if nic_role is None or not gpu_role or not gpu_role.match or set(gpu_role.match) != set(nic_role.match):

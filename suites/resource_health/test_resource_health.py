@@ -19,7 +19,7 @@ import pytest
 from dra_conformance.waiting import wait_for
 from fixtures import builders as b
 
-pytestmark = [pytest.mark.feature("resource_health"), pytest.mark.capability("health", "control")]
+pytestmark = [pytest.mark.feature("resource_health"), pytest.mark.capability("health", "control"), pytest.mark.prepares]
 
 # A pod update makes the kubelet sync the pod and recompute its status now, instead of at its
 # periodic resync (1 min): health it lost on its own (driver gone) has no other trigger, and an

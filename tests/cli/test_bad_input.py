@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from dra_conformance.errors import HarnessError
 from dra_conformance.paths import REPO
 
 
@@ -65,3 +66,47 @@ current-context: x
     assert res.returncode != 0
     out = res.stdout + res.stderr
     assert "unreachable" in out and "Traceback" not in out
+
+
+_GOOD = {"driver": "gpu.example.com", "classes": {"gpu": "gpu.example.com"}}
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ({"capabilities": ["cdi-env"]}, "capability cdi-env needs `cdi.deviceEnv`"),
+    ({"cdi": {"deviceEnv": "GPU_(["}}, "cdi.deviceEnv: 'GPU_([' is not a regular expression"),
+    ({"cdi": {"deviceEnv": "X", "env": {"A": "{pod}"}}}, "only {driver} and {node} may be filled in"),
+    ({"capabilities": ["opaque-config"]}, "capability opaque-config needs `config.gpu`"),
+    ({"config": {"gpu": {"parameters": {"kind": "K"}}}}, "config.gpu.env must name what the config produces"),
+    ({"config": {"nic": {"parameters": {"kind": "K"}, "env": {"A": "b"}}}}, "config.nic: no such role"),
+    ({"install": {"method": "helm", "namespace": "d"}}, "install.chart must be a chart directory"),
+    ({"install": {"method": "helm", "chart": "c"}}, "install.namespace must name the release namespace"),
+    ({"install": {"method": "helm", "chart": "c", "namespace": "d", "release": "Bad_Name"}}, "not a Helm release name"),
+    ({"install": {"method": "manifests", "paths": ["x"], "images": "one"}}, "`install.images` must be a list"),
+    ({"classes": {"gpu": {"name": "g", "capacity": "m", "capacities": ["m"]}}}, "give `capacity` or `capacities`"),
+])
+def test_driver_profile_keys_are_checked(tmp_path, extra: dict, needle: str) -> None:
+    import yaml
+
+    from fixtures.driver_profile import load
+
+    bad = tmp_path / "driver.yaml"
+    bad.write_text(yaml.safe_dump({**_GOOD, **extra}))
+    with pytest.raises(HarnessError) as info:
+        load(bad)
+    assert str(info.value).startswith(f"driver profile {bad}: ") and needle in str(info.value), info.value
+
+
+def test_certify_refuses_a_cluster_profile_without_the_claimed_features():
+    res = subprocess.run([sys.executable, "-m", "pytest", "suites", "--certify", "--profile", "default",
+                          "--k8s-version", "1.34", "--dry-run-plan", "-q"], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode != 0 and "Traceback" not in res.stdout + res.stderr
+    assert ("--certify: driver profile fake-gpu claims consumable-capacity needs DRAConsumableCapacity" in res.stderr
+            and "which profile default leaves off at Kubernetes 1.34" in res.stderr), res.stderr
+
+
+def test_certify_picks_a_cluster_profile_with_the_claimed_features():
+    res = subprocess.run([sys.executable, "-m", "pytest", "suites", "--certify", "--k8s-version", "1.34",
+                          "--dry-run-plan", "-q"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "Plan for Kubernetes 1.34, profile all-dra:" in res.stdout

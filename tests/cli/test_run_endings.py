@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clusters.kind import cluster, config, ownership
 from dra_conformance import kube
@@ -170,8 +171,19 @@ def test_keep_cluster_keeps_a_usable_cluster_with_its_driver(out):
     wait_for("the run's test namespaces to go", lambda: (
         not (left := api.list("Namespace", labels=LABEL_RUN)), [n["metadata"]["name"] for n in left]),
         "namespace_delete")
-    # The next run reuses the kept cluster and keeps it: it is the user's now.
-    again = Job(out / "next", f"exec {RUN} -k test_generated_claim_deleted_after_pod_completes")
+    # The next run reuses the kept cluster and keeps it: it is the user's now. Its driver profile
+    # differs (three GPUs a node, not four): the kept install is replaced, not reused.
+    bundled = yaml.safe_load((REPO / "fixtures/driver_profiles/fake-gpu.yaml").read_text())
+    bundled["install"]["options"]["profileOptions"]["gpu"]["count"] = 3
+    changed = out / "three-gpus.yaml"
+    changed.write_text(yaml.safe_dump(bundled))
+    again = Job(out / "next", f"exec {RUN.replace(' -- ', f' --driver-profile {changed} -- ')} --keep-cluster "
+                              "-k test_generated_claim_deleted_after_pod_completes")
     again.end()
     assert again.returncode == 0, again.text[-3000:]
     assert NAME in cluster.existing()
+    gpus = [d for s in api.list("ResourceSlice") for d in s["spec"].get("devices") or []
+            if (d.get("attributes") or {}).get("type", {}).get("string") == "gpu"]
+    assert len(gpus) == 3, f"the kept install was not replaced: {len(gpus)} gpus published"
+    ann = api.get("Namespace", "dra-fake-gpu")["metadata"]["annotations"]
+    assert json.loads(ann["dra-conformance.io/install-options"])["profileOptions"]["gpu"]["count"] == 3

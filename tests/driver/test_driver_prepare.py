@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from drivers.fake_gpu import device_config
 from drivers.fake_gpu.cdi import parse_env
 from tests.driver.rig import Rig, ref, result
 
@@ -53,13 +54,17 @@ def test_share_id_and_admin_access_reach_the_container(rig: Rig) -> None:
     assert [x.device_name for x in beta] == ["gpu-2", "gpu-3"]
 
 
+def _typed(env: dict) -> dict:
+    return {"apiVersion": device_config.API_VERSION, "kind": device_config.KIND, "env": env}
+
+
 def test_config_is_filtered_per_request_and_subrequest(rig: Rig) -> None:
     d = rig.driver_name
     config = [
-        {"source": "FromClass", "opaque": {"driver": d, "parameters": {"mode": "class"}}},
-        {"source": "FromClaim", "requests": ["a"], "opaque": {"driver": d, "parameters": {"x": "for-a"}}},
-        {"source": "FromClaim", "requests": ["b/large"], "opaque": {"driver": d, "parameters": {"y": 1}}},
-        {"source": "FromClaim", "requests": ["b/small"], "opaque": {"driver": d, "parameters": {"z": 2}}},
+        {"source": "FromClass", "opaque": {"driver": d, "parameters": _typed({"mode": "class"})}},
+        {"source": "FromClaim", "requests": ["a"], "opaque": {"driver": d, "parameters": _typed({"x": "for-a"})}},
+        {"source": "FromClaim", "requests": ["b/large"], "opaque": {"driver": d, "parameters": _typed({"y": 1})}},
+        {"source": "FromClaim", "requests": ["b/small"], "opaque": {"driver": d, "parameters": _typed({"z": 2})}},
         {"source": "FromClaim", "opaque": {"driver": "other.example.com", "parameters": {"no": "pe"}}},
     ]
     claim = rig.add("cfg", [result("a/first", "gpu-0", d), result("b/large", "gpu-1", d)], config=config)
@@ -68,14 +73,31 @@ def test_config_is_filtered_per_request_and_subrequest(rig: Rig) -> None:
     assert [list(x.request_names) for x in devs] == [["a/first"], ["b/large"]]
     seen = {e["device"]: e for e in env_of(rig, claim, [i for x in devs for i in x.cdi_device_ids])}
     assert seen["gpu-0"]["config"] == [
-        {"source": "FromClass", "parameters": {"mode": "class"}},
-        {"source": "FromClaim", "parameters": {"x": "for-a"}, "requests": ["a"]}]
+        {"source": "FromClass", "parameters": _typed({"mode": "class"})},
+        {"source": "FromClaim", "parameters": _typed({"x": "for-a"}), "requests": ["a"]}]
     assert seen["gpu-1"]["config"] == [
-        {"source": "FromClass", "parameters": {"mode": "class"}},
-        {"source": "FromClaim", "parameters": {"y": 1}, "requests": ["b/large"]}]
+        {"source": "FromClass", "parameters": _typed({"mode": "class"})},
+        {"source": "FromClaim", "parameters": _typed({"y": 1}), "requests": ["b/large"]}]
     env = json.loads(rig.spec_file(claim).read_text())["devices"][1]["containerEdits"]["env"]
     assert "DRA_PARAM_CLASS_MODE=class" in env and "DRA_PARAM_CLAIM_Y=1" in env
     assert not any(e.startswith("DRA_PARAM_CLAIM_Z") or e.split("=")[-1] == "pe" for e in env)
+
+
+@pytest.mark.parametrize("parameters, reason", [
+    ({"apiVersion": "gpu.example.com/v1alpha1", "kind": "GpuConfig", "sharing": {}},
+     "unsupported config apiVersion/kind gpu.example.com/v1alpha1/GpuConfig"),
+    ({"mode": "untyped"}, "unsupported config apiVersion/kind <none>/<none>"),
+    ({**_typed({}), "extra": 1}, "unknown field(s) ['extra']"),
+    (_typed({"nested": {"no": 1}}), "env must map names to scalar values"),
+])
+def test_foreign_or_invalid_config_fails_the_prepare(rig: Rig, parameters: dict, reason: str) -> None:
+    d = rig.driver_name
+    claim = rig.add("bad", [result("gpu", "gpu-0", d)],
+                    config=[{"source": "FromClaim", "opaque": {"driver": d, "parameters": parameters}}])
+    uid = claim["metadata"]["uid"]
+    got = rig.kubelet.prepare([ref(claim)]).claims[uid]
+    assert reason in got.error and "refused" in got.error, got.error
+    assert not got.devices and not rig.spec_file(claim).exists()
 
 
 def test_prepare_is_idempotent_and_restores_a_lost_spec(rig: Rig) -> None:

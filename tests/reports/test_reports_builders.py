@@ -6,18 +6,21 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from dra_conformance.paths import REPO
 from reports.build import build_run, merge_runs
 from reports.bundle import MANIFEST, verify_manifest
+from reports.certify import evaluate, verdict_lines
 from reports.cli import main as cli_main
 from reports.html import render_html
 from reports.markdown import render_markdown
 from reports.matrix import build_matrix, load_matrix_input, merge_matrices
-from reports.records import load_run
+from reports.records import RunResults, TestRecord, load_run
 
 DATA = Path(__file__).with_name("data")
 DIAG_MARKER = "DIAG-MARKER never allocated"
@@ -159,3 +162,57 @@ def test_cli_merge_build_and_verify(runs: Path, capsys: pytest.CaptureFixture[st
     assert cli_main(["verify", str(tarball)]) == 0
     assert "OK" in capsys.readouterr().out
     assert cli_main(["build", str(runs / "nowhere")]) == 2
+
+
+def _rec(nodeid: str, outcome: str, *, caps: tuple[str, ...] = (), exercises: str = "api", prepared: bool = False,
+         contract: bool = False) -> TestRecord:
+    return TestRecord(nodeid, feature="core", capabilities=list(caps), exercises=exercises, prepared=prepared,
+                      contract=contract, outcome=outcome)
+
+
+@pytest.mark.parametrize("records, passed, line", [
+    # the contract passed and each claim was exercised on the driver
+    ([_rec("c", "passed", exercises="driver", prepared=True, contract=True),
+      _rec("d", "passed", caps=("cdi-env",), exercises="driver", prepared=True)], True, "CERTIFY PASSED: contract 1/1"),
+    # no contract test ran at all (e.g. -m beta)
+    ([_rec("d", "passed", caps=("cdi-env",), exercises="driver", prepared=True)], False,
+     "the contract tier did not run"),
+    # a contract test skipped
+    ([_rec("c", "skipped", contract=True), _rec("d", "passed", caps=("cdi-env",), exercises="driver", prepared=True)],
+     False, "1 of 1 contract test(s) did not pass"),
+    # a claim carried by API-only passes alone
+    ([_rec("c", "passed", exercises="driver", prepared=True, contract=True), _rec("a", "passed", caps=("cdi-env",))],
+     False, "1 claimed capability(ies) not exercised on the driver"),
+])
+def test_certify_needs_the_contract_and_claims_exercised_on_the_driver(records, passed: bool, line: str) -> None:
+    verdict = evaluate(RunResults({}, records), {"name": "d", "capabilities": ["cdi-env"]}, requested=True)
+    assert verdict["passed"] is passed
+    assert verdict_lines(verdict)[0].startswith("CERTIFY PASSED" if passed else "CERTIFY FAILED")
+    assert line in verdict_lines(verdict)[0]
+
+
+def test_certify_warns_where_a_prepares_marker_disagrees_with_the_run() -> None:
+    records = [_rec("c", "passed", exercises="driver", prepared=True, contract=True),
+               _rec("said-driver", "passed", exercises="driver"), _rec("said-api", "passed", prepared=True)]
+    verdict = evaluate(RunResults({}, records), {"name": "d", "capabilities": []}, requested=True)
+    assert verdict["passed"]
+    assert [m["nodeid"] for m in verdict["misclassified"]] == ["said-driver", "said-api"]
+    assert verdict["exercised"]["core"] == {"driver": {"passed": 2, "total": 2}, "api": {"passed": 1, "total": 1}}
+
+
+def test_verify_command_checks_the_bundle_and_says_what_it_certifies(runs: Path) -> None:
+    assert cli_main(["build", str(runs / "run-1.34")]) == 0
+    tarball = next((runs / "run-1.34").glob("certification-*.tar.gz"))
+
+    def verify(target: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dra_conformance", "verify", str(target)], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+    ok = verify(tarball)
+    assert ok.returncode == 0, ok.stderr
+    assert "every file matches SHA256SUMS" in ok.stdout and "driver: " in ok.stdout and "harness: " in ok.stdout
+    assert "CERTIFY" in ok.stdout and "Kubernetes: " in ok.stdout
+    bundle = runs / "run-1.34" / "certification"
+    (bundle / "junit.xml").write_text("<forged/>")
+    bad = verify(bundle)
+    assert bad.returncode == 1 and "✗ checksum mismatch: junit.xml" in bad.stdout
+    assert bad.stdout.strip().splitlines()[-1].startswith("dra-conformance: error: bundle")

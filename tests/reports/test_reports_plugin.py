@@ -34,7 +34,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    for line in ("ga", "beta", "alpha", "feature(name)", "capability(*names)"):
+    for line in ("ga", "beta", "alpha", "feature(name)", "capability(*names)", "prepares", "contract"):
         config.addinivalue_line("markers", line)
 
 
@@ -82,11 +82,14 @@ def cluster(request):
 
 SUITE = '''
 import pytest
+from reports.context import record_prepare
 
 @pytest.mark.feature("core")
 @pytest.mark.capability("basic_allocation")
-def test_allocates():
-    pass
+@pytest.mark.contract
+@pytest.mark.prepares
+def test_allocates(request):
+    record_prepare(request)  # as the kit does once a pod with claims runs
 
 @pytest.mark.feature("core")
 def test_claim_allocated():
@@ -230,9 +233,10 @@ def test_dry_run_plan_lists_run_and_skip(suite: pytest.Pytester, workers: list[s
     result = suite.runpytest_subprocess("--dry-run-plan=plan.json", *workers)
     assert result.ret == 0
     result.stdout.fnmatch_lines([
-        "Plan for Kubernetes 1.34, profile default: 2 to run, 1 to skip",
-        "  run   test_suite.py::test_allocates [[]core, ga[]]",
-        "  skip  test_suite.py::test_shares_capacity [[]consumable_capacity, alpha[]]: "
+        "Plan for Kubernetes 1.34, profile default: 2 to run (1 driver-exercised, 1 API-only), 1 to skip; "
+        "contract tier 1/1 to run",
+        "  run   test_suite.py::test_allocates [[]core, ga, driver, contract[]]",
+        "  skip  test_suite.py::test_shares_capacity [[]consumable_capacity, alpha, api[]]: "
         "feature consumable_capacity is off in profile default",
         "*1× feature consumable_capacity is off in profile default",
     ])

@@ -4,6 +4,7 @@ reports all take part. A subset keeps CI short; `./dra-conformance run` runs eve
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from dra_conformance.paths import REPO
 from tests.conftest import SELFTEST_PROFILE
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("real-cluster")]
-SUBSET = ["suites/core/test_allocation.py", "suites/admin_access", "suites/resource_health"]
+SUBSET = ["suites/contract", "suites/core/test_allocation.py", "suites/core/test_lifecycle.py", "suites/admin_access",
+          "suites/resource_health", "suites/prioritized_list"]
 
 
 def test_suite_subset_passes(selftest_cluster: cluster.Cluster, tmp_path):
@@ -27,4 +29,16 @@ def test_suite_subset_passes(selftest_cluster: cluster.Cluster, tmp_path):
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     passed = int(re.search(r"(\d+) passed", summary).group(1))
     assert passed >= 20 and not re.search(r"\d+ (failed|errors?)\b", summary), summary
-    assert (tmp_path / "run" / "junit.xml").exists() and (tmp_path / "run" / "matrix.json").exists()
+    run = tmp_path / "run"
+    assert (run / "junit.xml").exists() and (run / "matrix.json").exists()
+    # Each test's `prepares` marker agrees with what the run saw the driver do.
+    verdict = json.loads((run / "certify.json").read_text())
+    assert verdict["misclassified"] == [], verdict["misclassified"]
+    assert verdict["contract"]["passed"] == verdict["contract"]["total"] >= 5, verdict["contract"]
+    assert verdict["exercised"]["core"]["driver"]["passed"] >= 15, verdict["exercised"]
+    # What ran is on record: the cluster as read from it, the driver's pods, images and logs.
+    facts = json.loads((run / "cluster.json").read_text())
+    assert facts["version"]["gitVersion"].startswith("v1.") and facts["control_plane"]["kube-apiserver"]["image"]
+    pods = json.loads((run / "driver" / "pods.json").read_text())
+    assert pods and all(c["imageID"] for p in pods for c in p["containers"]), pods
+    assert list((run / "driver" / "logs").glob("*.log"))
