@@ -75,6 +75,10 @@ def leaked(name: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     kubeconfig = cluster.state_dir(name) / "kubeconfig"
     if name in cluster.existing() and kubeconfig.exists():
+        running = subprocess.run([host.docker(), "ps", "-q", "--filter", f"label=io.x-k8s.kind.cluster={name}"],
+                                 capture_output=True, text=True).stdout.split()
+        if not running:  # node containers that never started (a creation killed mid-way): a leak
+            return {"dead cluster": 1}
         api = Api(kube.api_client(str(kubeconfig)))
         with contextlib.suppress(WaitTimeout):  # a namespace still terminating by then counts as leaked
             wait_for("test and driver namespaces to finish terminating", lambda: (not any(

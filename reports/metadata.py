@@ -32,6 +32,7 @@ KNOWN_KEYS = {
     "cluster_components": "{server: gitVersion, <component>: image} as read from the running cluster",
     "driver_images": "[{image, imageID}] the driver's plugin pods ran, as the kubelet reports them",
     "install_failure": "why the driver install did not become ready (also <run>/driver/install-failure.txt)",
+    "setup_error": "the one-line error that ended the run before its tests (cluster or driver set-up)",
 }
 
 

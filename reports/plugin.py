@@ -126,6 +126,7 @@ class RunRecorder:
         self.records: dict[str, TestRecord] = {}
         self.running: set[str] = set()  # started, not finished: named in an interrupted report
         self.interrupted = False
+        self.aborted = False  # pytest unconfigured without finishing its session
         self.finished = False
         self.collection_seen = False
         self.summary_lines: list[str] = []
@@ -263,7 +264,7 @@ class RunRecorder:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         if not self.finished:  # the session never finished normally: still leave a partial report
-            self.interrupted = True
+            self.aborted = True
             self.finalize(None, int(pytest.ExitCode.INTERRUPTED))
 
     def finalize(self, session: pytest.Session | None, exitstatus: int) -> None:
@@ -281,8 +282,13 @@ class RunRecorder:
                 self._log.close()
 
     def _finalize(self, session: pytest.Session | None, exitstatus: int) -> None:
-        interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
-        by = (interrupted_by() or "SIGINT") if interrupted else None
+        signalled = interrupted_by()
+        # A session that ended before its tests without a signal failed its set-up (cluster, driver).
+        setup_error = (merge_metadata(self.run_dir, {}).get("setup_error")
+                       if self.aborted and not self.interrupted and signalled is None else None)
+        interrupted = self.interrupted or self.aborted or exitstatus == pytest.ExitCode.INTERRUPTED
+        by = None if setup_error else (signalled or "SIGINT") if interrupted else None
+        ending = f"SET-UP FAILED ({setup_error})" if setup_error else f"INTERRUPTED by {by}"
         finished = time.time()
         for nodeid in self.running:
             rec = self.records.setdefault(nodeid, TestRecord(nodeid))
@@ -311,7 +317,7 @@ class RunRecorder:
         if self.events:
             self.events.emit("session_end", exitstatus=final_status, interrupted=interrupted, summary=summary,
                              certify=results.certify)
-        self._logline((f"INTERRUPTED by {by}, " if interrupted else "") + "summary: "
+        self._logline((f"{ending}, " if interrupted else "") + "summary: "
                       + ", ".join(f"{v} {k}" for k, v in summary.items() if v))
         for line in self.summary_lines:
             self._logline(line)
@@ -329,7 +335,7 @@ class RunRecorder:
             except AllureUnavailable as exc:
                 self.summary_lines.append(str(exc))
         bundle = artefacts.bundle.tarball if artefacts.bundle else None
-        partial = f" (INTERRUPTED by {by}, partial)" if interrupted else ""
+        partial = f" ({ending}, partial)" if interrupted else ""
         self.summary_lines.insert(0, f"run dir: {self.run_dir}{partial}")
         self.summary_lines.insert(1, f"matrix:  {self.run_dir / (layout.MATRIX + '.html')}")
         if bundle:

@@ -121,8 +121,15 @@ def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cl
         log = state / "create.log"
         log.unlink(missing_ok=True)
         try:
-            proc.run([kindbin.kind(), "create", "cluster", "--name", name, "--config", config_path,
-                      "--kubeconfig", kubeconfig, "--retain"], log=log)
+            try:
+                _create(name, config_path, kubeconfig, log)
+            except HarnessError:
+                # A killed run's node containers may show up only now (the engine finishes creates
+                # whose client died): clear them and create once more.
+                if "already exist" not in log.read_text():
+                    raise
+                delete(name)
+                _create(name, config_path, kubeconfig, log)
             # The node containers run once kind returns: load the test image while they get Ready.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 loaded = pool.submit(load_images, name, [ensure_toolbox_image()])
@@ -133,6 +140,11 @@ def _ensure(spec: config.ClusterSpec, name: str, node: str, rendered: str) -> Cl
             delete(name)
             raise
     return Cluster(name, kubeconfig, config_path, spec, node, created=True)
+
+
+def _create(name: str, config_path: Path, kubeconfig: Path, log: Path) -> None:
+    proc.run([kindbin.kind(), "create", "cluster", "--name", name, "--config", config_path,
+              "--kubeconfig", kubeconfig, "--retain"], log=log)
 
 
 def _reusable(name: str, kubeconfig: Path, nodes: int) -> bool:
@@ -176,8 +188,20 @@ def load_images(name: str, tags: list[str]) -> None:
 
 def delete(name: str) -> None:
     proc.run([kindbin.kind(), "delete", "cluster", "--name", name], log=state_dir(name) / "delete.log")
+    _remove_late_nodes(name)
     (state_dir(name) / "kind-config.yaml").unlink(missing_ok=True)
     ownership.forget(name)
+
+
+def _remove_late_nodes(name: str) -> None:
+    """Node containers whose creation was in flight when a run was killed can appear after `kind
+    delete` has looked: remove them by kind's label until none is left."""
+    def probe() -> tuple[bool, str]:
+        left = proc.output([host.docker(), "ps", "-aq", "--filter", f"label=io.x-k8s.kind.cluster={name}"]).split()
+        if left:
+            proc.run([host.docker(), "rm", "-f", "-v", *left], log=state_dir(name) / "delete.log", check=False)
+        return not left, f"containers {left}"
+    wait_for(f"the node containers of cluster {name} to be gone", probe, "cluster_cleanup")
 
 
 def export_logs(name: str, dest: Path) -> Path:
