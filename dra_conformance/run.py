@@ -54,7 +54,12 @@ def _run(a: argparse.Namespace) -> int:
     from clusters.kind.cli import spec_from
 
     # An unknown version or profile fails here, in one line, before pytest starts.
-    spec_from(argparse.Namespace(k8s=a.k8s, profile=a.profile or "default", workers=a.workers))
+    spec = spec_from(argparse.Namespace(k8s=a.k8s, profile=a.profile or "default", workers=a.workers))
+    if a.certify and not a.profile and not a.kubeconfig:  # named now: the run directory carries it
+        from fixtures import certify_target, driver_profile
+
+        a.profile = certify_target.cluster_profile(None, spec.release.minor, driver_profile.load(a.driver_profile),
+                                                   True)
     rest = _rest(a.pytest_args)
     # Paths after `--` narrow the run (`-- suites/core`); without any, every suite runs.
     paths = [x for x in rest if not x.startswith("-") and (REPO / x.split("::")[0]).exists()]

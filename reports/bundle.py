@@ -50,6 +50,8 @@ def _index(meta: dict[str, Any], certify: dict[str, Any] | None, files: list[str
              f"- profile: {meta.get('profile', 'default')}",
              f"- driver profile: {meta.get('driver_profile') or '—'}"]
     lines += [f"- driver image: `{i.get('image')}` `{i.get('imageID')}`" for i in meta.get("driver_images") or []]
+    if meta.get("setup_error"):
+        lines.append(f"- set-up FAILED, no test ran: {meta['setup_error']}")
     if meta.get("install_failure"):
         lines.append(f"- driver install FAILED: {meta['install_failure']}")
     if certify:

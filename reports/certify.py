@@ -139,7 +139,7 @@ def verdict_lines(verdict: dict[str, Any]) -> list[str]:
               for m in contract["missing"]]
     lines += [f"  skipped claimed capability {v['capability']!r}: {v['nodeid']} ({v['reason']})"
               for v in verdict["violations"]]
-    lines += [f"  claimed capability {c!r}: no driver-exercised test of it passed (only API-only ones)"
+    lines += [f"  claimed capability {c!r}: no driver-exercised test of it passed"
               for c in verdict.get("not_on_driver", [])]
     lines += [f"  warning: claimed capability {c!r} is exercised by no test that ran"
               for c in verdict["unexercised"]]

@@ -64,9 +64,8 @@ def render_plan(plan: list[PlanEntry], k8s_version: str | None, profile: str | N
              f"{runs} to run ({on_driver} driver-exercised, {runs - on_driver} API-only), "
              f"{len(plan) - runs} to skip; contract tier {sum(e.run for e in contract)}/{len(contract)} to run"]
     for e in plan:
-        tag = ", ".join(x for x in (e.feature, e.maturity, "driver" if e.exercises == "driver" else "api",
-                                    "contract" if e.contract else None) if x)
-        tag = f" [{tag}]" if tag else ""
+        tag = ", ".join(x for x in (e.feature, e.maturity) if x)
+        tag = (f" [{tag}]" if tag else "") + f" ({e.exercises}{', contract' if e.contract else ''})"
         verdict = "xfail" if e.xfail else "run" if e.run else "skip"
         lines.append(f"  {verdict:<5} {e.nodeid}{tag}" + (f": {e.reason}" if e.reason else ""))
     reasons = Counter(e.reason for e in plan if not e.run)

@@ -35,7 +35,9 @@ def test_status_devices_round_trip(kit) -> None:
     """Like upstream: a status writer may set conditions, data and networkData for an allocated device."""
     claim, allocated = _allocated_pod_claim(kit)
     (result,) = allocated["status"]["allocation"]["devices"]["results"]
-    entry = {"driver": result["driver"], "pool": result["pool"], "device": result["device"],
+    # A shared allocation (consumable capacity) is named with its shareID, in status too.
+    share = {"shareID": result["shareID"]} if result.get("shareID") else {}
+    entry = {"driver": result["driver"], "pool": result["pool"], "device": result["device"], **share,
              "conditions": [{"type": "Configured", "status": "True", "reason": "Test", "message": "by the suite",
                              "lastTransitionTime": "2025-01-01T00:00:00Z"}],
              "data": {"suite": "device_status"},

@@ -235,8 +235,8 @@ def test_dry_run_plan_lists_run_and_skip(suite: pytest.Pytester, workers: list[s
     result.stdout.fnmatch_lines([
         "Plan for Kubernetes 1.34, profile default: 2 to run (1 driver-exercised, 1 API-only), 1 to skip; "
         "contract tier 1/1 to run",
-        "  run   test_suite.py::test_allocates [[]core, ga, driver, contract[]]",
-        "  skip  test_suite.py::test_shares_capacity [[]consumable_capacity, alpha, api[]]: "
+        "  run   test_suite.py::test_allocates [[]core, ga[]] (driver, contract)",
+        "  skip  test_suite.py::test_shares_capacity [[]consumable_capacity, alpha[]] (api): "
         "feature consumable_capacity is off in profile default",
         "*1× feature consumable_capacity is off in profile default",
     ])
