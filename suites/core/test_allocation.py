@@ -157,13 +157,18 @@ def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
 
 
 @pytest.mark.prepares
-@pytest.mark.serial  # takes every device of the role on one node
-def test_allocation_mode_all_takes_every_device_of_the_node(kit) -> None:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), mode="All")])
+@pytest.mark.capability("multi-device")
+def test_allocation_mode_all_takes_every_matching_device_of_the_node(kit) -> None:
+    """AllocationMode All gets every device its class matches on one node: two devices pinned on a
+    node (so the test needs no whole node to itself while others run)."""
+    node = kit.driver.node_for("gpu", at_least=2)
+    pinned = [kit.pin("gpu", node=node)[1] for _ in range(2)]
+    everything = kit.driver.devices(None)
+    cls = kit.device_class(" || ".join(f"({dv.unique_selector(kit.driver.name, d, everything)})" for d in pinned))
+    claim = kit.claim([b.request("gpu", cls, mode="All")])
     running = kit.running(kit.pod({"gpu": b.from_claim(claim)}))
-    node = running["spec"]["nodeName"]
-    got = {(r["pool"], r["device"]) for r in results(kit.allocated(claim))}
-    assert got == {(d.pool, d.name) for d in kit.driver.devices("gpu", node)}
+    assert running["spec"]["nodeName"] == node
+    assert {(r["pool"], r["device"]) for r in results(kit.allocated(claim))} == {(d.pool, d.name) for d in pinned}
 
 
 @pytest.mark.prepares
