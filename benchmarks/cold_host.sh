@@ -42,8 +42,15 @@ say "stopping dockerd and moving its state aside"
 stop_dockerd
 saved=$work/saved
 mkdir -p "$saved"
+# Where /var/lib/docker is a mount point it cannot be moved: its entries go into a folder inside
+# it instead (a rename on the same mount, however large the state; dockerd ignores the folder).
+inside=/var/lib/docker/.cold-proof-saved
+if mountpoint -q /var/lib/docker; then
+  mkdir -p "$inside"
+  find /var/lib/docker -mindepth 1 -maxdepth 1 ! -path "$inside" -exec mv -t "$inside" {} +
+fi
 for f in /var/lib/docker /etc/docker/daemon.json /usr/local/sbin/dra-conformance-runc-capfilter; do
-  [[ -e $f ]] && mv "$f" "$saved/$(echo "${f#/}" | tr / _)"
+  [[ -e $f ]] && ! mountpoint -q "$f" && mv "$f" "$saved/$(echo "${f#/}" | tr / _)"
 done
 
 restore() {
@@ -51,7 +58,14 @@ restore() {
   say "restoring the host"
   stop_dockerd
   if [[ ${COLD_KEEP:-} != 1 ]]; then
-    rm -rf /var/lib/docker /etc/docker/daemon.json /usr/local/sbin/dra-conformance-runc-capfilter
+    if [[ -d $inside ]]; then
+      find /var/lib/docker -mindepth 1 -maxdepth 1 ! -path "$inside" -exec rm -rf {} +
+      find "$inside" -mindepth 1 -maxdepth 1 -exec mv -t /var/lib/docker {} +
+      rmdir "$inside"
+    else
+      rm -rf /var/lib/docker
+    fi
+    rm -rf /etc/docker/daemon.json /usr/local/sbin/dra-conformance-runc-capfilter
     for f in "$saved"/*; do [[ -e $f ]] && mv "$f" "/$(basename "$f" | tr _ /)"; done
   fi
   dpkg-query -W -f='${Package}\n' | sort >"$work/dpkg-after.txt"
