@@ -33,8 +33,7 @@ from dra_conformance.paths import REPO  # noqa: E402
 from dra_conformance.waiting import wait_for  # noqa: E402
 from fixtures.driver_install import LABEL_INSTALL  # noqa: E402
 from fixtures.kubeapi import Api  # noqa: E402
-from fixtures.liveness import LABEL_LEASE, LABEL_RUN, NAMESPACE  # noqa: E402
-from fixtures.objects import LABEL_TEST  # noqa: E402
+from fixtures.liveness import LABEL_LEASE, LABEL_RUN, LABEL_TEST, NAMESPACE  # noqa: E402
 
 # Lines the run prints when it enters a phase (the supervisor relays them as they come).
 PHASES = {"cluster creation": "Creating cluster", "driver install": "✓ Creating cluster", "tests": '"test_start"'}

@@ -28,6 +28,7 @@ class DriverConfig:
     dra_versions: list[str] = field(default_factory=lambda: ["v1", "v1beta1"])
     health_versions: list[str] = field(default_factory=lambda: ["v1alpha1", "v1"])
     health_interval: float = 10.0
+    resync_interval: float = 5.0               # seconds between slice reconciles; 0: only on registration
     keep_slices_on_exit: bool = False
 
     @property
@@ -49,6 +50,10 @@ class DriverConfig:
     @property
     def checkpoint_file(self) -> Path:
         return self.plugin_dir / "checkpoint.json"
+
+    @property
+    def ledger_file(self) -> Path:
+        return self.plugin_dir / "ledger.json"
 
 
 def parse_options(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -89,6 +94,8 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
     p.add_argument("--health-versions", default=env("HEALTH_VERSIONS", "v1alpha1,v1"),
                    help="empty: no health service")
     p.add_argument("--health-interval", type=float, default=float(env("HEALTH_INTERVAL", "10")))
+    p.add_argument("--resync-interval", type=float, default=float(env("RESYNC_INTERVAL", "5")),
+                   help="seconds between ResourceSlice reconciles while serving (0: only on registration)")
     p.add_argument("--keep-slices-on-exit", action="store_true",
                    default=env("KEEP_SLICES_ON_EXIT", "") == "true")
     a = p.parse_args(argv)
@@ -109,4 +116,4 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
         control_port=a.control_port, kubeconfig=a.kubeconfig,
         claims_file=Path(a.claims_file) if a.claims_file else None, capabilities=a.capabilities,
         dra_versions=dra, health_versions=health, health_interval=a.health_interval,
-        keep_slices_on_exit=a.keep_slices_on_exit)
+        resync_interval=a.resync_interval, keep_slices_on_exit=a.keep_slices_on_exit)

@@ -5,10 +5,10 @@ Reached on localhost, or in a cluster through the API server's pod proxy
 Every mutating call returns only after the change is applied (health: sent on every open
 stream; inventory: slices written). Unauthenticated by design: test clusters only.
 
-  GET  /healthz | /state
+  GET  /healthz | /state | /claims (the ledger: per-claim calls and outcomes)
   POST /health          {device, health, message?, timeoutSeconds?}
-  POST /faults          {rpc, action, count?, message?, code?, scope?, seconds?}
-  POST /faults/release  {rpc?}          POST /faults/clear {rpc?}
+  POST /faults          {rpc, action, count?, message?, code?, scope?, seconds?, namespace?, claim?}
+  POST /faults/release  {rpc?, namespace?}          POST /faults/clear {rpc?, namespace?}
   POST /wait            {rpc, counter, atLeast, timeout?}   (408 when not reached)
   POST /wait/streams    {count, timeout?}
   POST /inventory       {profile?, options?} | {devices, counterSets?}
@@ -72,7 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("control: " + fmt, *args)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._dispatch({"/healthz": lambda _: {"ok": True}, "/state": lambda _: self.driver.state()})
+        self._dispatch({"/healthz": lambda _: {"ok": True}, "/state": lambda _: self.driver.state(),
+                        "/claims": lambda _: self.driver.ledger.snapshot()})
 
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch({
@@ -127,15 +128,16 @@ class _Handler(BaseHTTPRequestHandler):
         return {"version": version, "streams": hub.open_streams(), "device": hub.snapshot()[b["device"]]}
 
     def _faults(self, b: dict[str, Any]) -> dict[str, Any]:
-        fields = {k: b[k] for k in ("action", "count", "message", "code", "scope", "seconds") if k in b}
+        fields = {k: b[k] for k in ("action", "count", "message", "code", "scope", "seconds", "namespace", "claim")
+                  if k in b}
         self.driver.faults.add(b["rpc"], Fault(**fields))
         return self.driver.faults.snapshot()
 
     def _release(self, b: dict[str, Any]) -> dict[str, Any]:
-        return {"released": self.driver.faults.release(b.get("rpc"))}
+        return {"released": self.driver.faults.release(b.get("rpc"), b.get("namespace"))}
 
     def _clear(self, b: dict[str, Any]) -> dict[str, Any]:
-        self.driver.faults.clear(b.get("rpc"))
+        self.driver.faults.clear(b.get("rpc"), b.get("namespace"))
         return self.driver.faults.snapshot()
 
     def _wait(self, b: dict[str, Any]) -> dict[str, Any]:

@@ -110,25 +110,34 @@ class ControlClient:
             body["timeoutSeconds"] = timeout_seconds
         return self.call("POST", "/health", body)
 
+    def claims(self) -> dict[str, dict[str, Any]]:
+        """The ledger: claim UID -> calls and outcomes (see ledger.py)."""
+        return self.call("GET", "/claims")
+
     def fail(self, rpc: str, count: int = 1, message: str = "injected failure", *, scope: str = "call",
-             code: str = "INTERNAL") -> dict[str, Any]:
-        """The next `count` calls of rpc (prepare|unprepare|getinfo) fail; -1: until cleared."""
-        return self.call("POST", "/faults", {"rpc": rpc, "action": "fail", "count": count,
-                                             "message": message, "scope": scope, "code": code})
+             code: str = "INTERNAL", namespace: str | None = None, claim: str | None = None) -> dict[str, Any]:
+        """The next `count` calls of rpc (prepare|unprepare|getinfo) fail; -1: until cleared.
+        `namespace`/`claim`: only calls naming such a claim (see faults.py)."""
+        return self._fault(rpc, {"action": "fail", "count": count, "message": message, "scope": scope,
+                                 "code": code}, namespace, claim)
 
-    def hang(self, rpc: str, count: int = 1) -> dict[str, Any]:
+    def hang(self, rpc: str, count: int = 1, *, namespace: str | None = None,
+             claim: str | None = None) -> dict[str, Any]:
         """The next `count` calls block until release() (or until the caller gives up)."""
-        return self.call("POST", "/faults", {"rpc": rpc, "action": "hang", "count": count})
+        return self._fault(rpc, {"action": "hang", "count": count}, namespace, claim)
 
-    def delay(self, rpc: str, seconds: float, count: int = -1) -> dict[str, Any]:
-        return self.call("POST", "/faults", {"rpc": rpc, "action": "delay", "seconds": seconds,
-                                             "count": count})
+    def delay(self, rpc: str, seconds: float, count: int = -1, *, namespace: str | None = None,
+              claim: str | None = None) -> dict[str, Any]:
+        return self._fault(rpc, {"action": "delay", "seconds": seconds, "count": count}, namespace, claim)
 
-    def release(self, rpc: str | None = None) -> int:
-        return self.call("POST", "/faults/release", {"rpc": rpc} if rpc else {})["released"]
+    def _fault(self, rpc: str, body: dict[str, Any], namespace: str | None, claim: str | None) -> dict[str, Any]:
+        return self.call("POST", "/faults", {"rpc": rpc, **body, **_given(namespace=namespace, claim=claim)})
 
-    def clear_faults(self, rpc: str | None = None) -> None:
-        self.call("POST", "/faults/clear", {"rpc": rpc} if rpc else {})
+    def release(self, rpc: str | None = None, *, namespace: str | None = None) -> int:
+        return self.call("POST", "/faults/release", _given(rpc=rpc, namespace=namespace))["released"]
+
+    def clear_faults(self, rpc: str | None = None, *, namespace: str | None = None) -> None:
+        self.call("POST", "/faults/clear", _given(rpc=rpc, namespace=namespace))
 
     def wait_calls(self, rpc: str, counter: str = "calls", at_least: int = 1, timeout: float = 30.0
                    ) -> dict[str, Any]:
@@ -162,6 +171,10 @@ class ControlClient:
     def crash(self, exit_code: int = 1, restart: bool = False) -> None:
         """The driver process exits (or re-execs itself) right after answering."""
         self.call("POST", "/crash", {"exitCode": exit_code, "restart": restart})
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _decode(raw: bytes) -> Any:

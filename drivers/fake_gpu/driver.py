@@ -21,9 +21,11 @@ from drivers.fake_gpu.config import DriverConfig
 from drivers.fake_gpu.control import ControlServer
 from drivers.fake_gpu.faults import Faults
 from drivers.fake_gpu.kubeapi import KubeApi
+from drivers.fake_gpu.ledger import Ledger
 from drivers.fake_gpu.preparer import Preparer
 from drivers.fake_gpu.profiles import FakeDevice, Inventory
 from drivers.fake_gpu.publisher import Publisher
+from drivers.fake_gpu.reconciler import Reconciler
 from drivers.fake_gpu.stubs import load as load_stubs
 
 log = logging.getLogger(__name__)
@@ -58,13 +60,16 @@ class FakeDriver:
         self._inv_lock = threading.Lock()
         self._inventory = profiles.build(cfg.profile, cfg.node_name, cfg.options)
         self.checkpoint = Checkpoint(cfg.checkpoint_file)
+        self.ledger = Ledger(cfg.ledger_file)
         self.preparer = Preparer(driver=cfg.driver_name, node=cfg.node_name, claims=claims,
-                                 checkpoint=self.checkpoint, cdi_root=cfg.cdi_root,
+                                 checkpoint=self.checkpoint, ledger=self.ledger, cdi_root=cfg.cdi_root,
                                  inventory=self.inventory, status=self.status)
         self._serving_lock = threading.Lock()
         self._dra_server: grpc.Server | None = None
         self._reg_server: grpc.Server | None = None
         self.control: ControlServer | None = None
+        self.reconciler = Reconciler(lambda: self.publisher.publish(self.inventory()), self.serving,
+                                     cfg.resync_interval)
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self, control: bool = True) -> FakeDriver:
@@ -75,6 +80,7 @@ class FakeDriver:
         self.hub.set_inventory([d.name for d in inv.devices], inv.health_timeout_seconds)
         self._publish_or_log()
         self.serve()
+        self.reconciler.start()
         if control:
             self.control = ControlServer(self, cfg.control_host, cfg.control_port).start()
         return self
@@ -110,6 +116,7 @@ class FakeDriver:
         """Graceful shutdown: stop serving, end health streams, withdraw the pool's slices."""
         if self.control:
             self.control.stop()
+        self.reconciler.stop()
         self.unserve()
         if withdraw and not self.cfg.keep_slices_on_exit:
             try:
@@ -131,7 +138,7 @@ class FakeDriver:
         for v in self.cfg.dra_versions:
             grpc_mod, pb = mods[v]
             svc = node_service.servicer(grpc_mod, pb, preparer=self.preparer, faults=self.faults,
-                                        with_share_id=(v == "v1"))
+                                        ledger=self.ledger, with_share_id=(v == "v1"))
             grpc_mod.add_DRAPluginServicer_to_server(svc, server)
         hmods = {"v1alpha1": (s.health_v1alpha1_grpc, s.health_v1alpha1),
                  "v1": (s.health_v1_grpc, s.health_v1)}
@@ -195,6 +202,7 @@ class FakeDriver:
             "health": self.hub.snapshot(),
             "healthStreams": {"open": self.hub.open_streams(), "opened": dict(self.hub.streams_opened)},
             "prepared": self.checkpoint.snapshot(),
+            "claims": self.ledger.snapshot(),
             "faults": self.faults.snapshot(),
             "slices": {"generation": self.publisher.generation, "published": self.publisher.desired,
                        "error": self.publisher.last_error},

@@ -3,13 +3,17 @@
 Faults queue per RPC and are consumed by the next calls in order: "fail the next 2 prepares, then
 hang one". A hung call blocks until released (or until the kubelet cancels it); nothing here
 sleeps to wait for a state: tests wait on the counters (wait_for) instead.
+
+A fault may target claims: `namespace` (a test's own namespace) and `claim` (a claim name) make it
+apply only to calls naming such a claim, so tests running side by side on one node do not take
+each other's faults; with scope "claim" only those claims of the call get the error.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 RPCS = ("prepare", "unprepare", "getinfo")
@@ -25,6 +29,12 @@ class Fault:
     code: str = "INTERNAL"      # gRPC status code name for scope "call"
     scope: str = "call"         # "call": gRPC error; "claim": every claim of the call gets `message`
     seconds: float = 0.0        # for "delay"
+    namespace: str | None = None  # only calls naming a claim of this namespace
+    claim: str | None = None      # ... and of this name
+    released: bool = field(default=False, repr=False)  # a targeted release() let its hung calls go
+
+    def targets(self, namespace: str, name: str) -> bool:
+        return self.namespace in (None, namespace) and self.claim in (None, name)
 
     def validate(self) -> Fault:
         if self.action not in ACTIONS:
@@ -36,31 +46,43 @@ class Fault:
         return self
 
 
+GAVE_UP = Fault("fail", message="the caller gave up while the call hung", code="CANCELLED")
+
+
 class Faults:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._queue: dict[str, list[Fault]] = {rpc: [] for rpc in RPCS}
         self._stats: dict[str, dict[str, int]] = {rpc: dict.fromkeys(COUNTERS, 0) for rpc in RPCS}
         self._released: dict[str, int] = dict.fromkeys(RPCS, 0)
+        self._hung: list[tuple[str, Fault]] = []  # (rpc, fault) of each call hanging now
 
     def add(self, rpc: str, fault: Fault) -> None:
         self._check(rpc)
         with self._cond:
             self._queue[rpc].append(fault.validate())
 
-    def clear(self, rpc: str | None = None) -> None:
+    def clear(self, rpc: str | None = None, namespace: str | None = None) -> None:
+        """Drop queued faults of `rpc` (all RPCs if None); with `namespace`, only those targeting it."""
         with self._cond:
             for r in [rpc] if rpc else RPCS:
                 self._check(r)
-                self._queue[r].clear()
+                self._queue[r][:] = [f for f in self._queue[r] if namespace is not None and f.namespace != namespace]
 
-    def release(self, rpc: str | None = None) -> int:
-        """Let every call now hanging in `rpc` (all RPCs if None) go on; returns how many were hanging."""
+    def release(self, rpc: str | None = None, namespace: str | None = None) -> int:
+        """Let every call now hanging in `rpc` (all RPCs if None) go on; with `namespace`, only calls
+        hung by faults targeting it. Returns how many calls were let go."""
         with self._cond:
             rpcs = [rpc] if rpc else list(RPCS)
-            n = sum(self._stats[r]["hanging"] for r in rpcs)
-            for r in rpcs:
-                self._released[r] += 1
+            if namespace is None:
+                n = sum(self._stats[r]["hanging"] for r in rpcs)
+                for r in rpcs:
+                    self._released[r] += 1
+            else:
+                mine = [h for h in self._hung if h[0] in rpcs and h[1].namespace == namespace]
+                n = len(mine)
+                for _, fault in mine:
+                    fault.released = True
             self._cond.notify_all()
             return n
 
@@ -69,26 +91,32 @@ class Faults:
         with self._cond:
             self._cond.notify_all()
 
-    def enter(self, rpc: str, active: Callable[[], bool]) -> Fault | None:
-        """Start of a call: apply delay/hang here; return the fault if the call must fail."""
+    def enter(self, rpc: str, active: Callable[[], bool],
+              claims: Sequence[tuple[str, str]] = ()) -> Fault | None:
+        """Start of a call naming `claims` ((namespace, name)): apply delay/hang here; return the
+        fault if the call must fail."""
         with self._cond:
             st = self._stats[rpc]
             st["calls"] += 1
             st["inflight"] += 1
             self._cond.notify_all()
-            fault = self._take(rpc)
+            fault = self._take(rpc, claims)
             if fault is None or fault.action == "fail":
                 return fault
             if fault.action == "delay":
                 self._cond.wait_for(lambda: not active(), timeout=fault.seconds)
                 return None
             st["hanging"] += 1
+            hung = (rpc, fault)
+            self._hung.append(hung)
             self._cond.notify_all()
             gen = self._released[rpc]
-            self._cond.wait_for(lambda: self._released[rpc] != gen or not active())
+            self._cond.wait_for(lambda: self._released[rpc] != gen or fault.released or not active())
+            self._hung.remove(hung)
             st["hanging"] -= 1
             self._cond.notify_all()
-            return None
+            # A caller that gave up gets nothing done: the work of a call nobody waits for is lost.
+            return None if active() else GAVE_UP
 
     def leave(self, rpc: str, ok: bool) -> None:
         with self._cond:
@@ -110,15 +138,15 @@ class Faults:
             return {"stats": {r: dict(s) for r, s in self._stats.items()},
                     "pending": {r: [asdict(f) for f in q] for r, q in self._queue.items()}}
 
-    def _take(self, rpc: str) -> Fault | None:
+    def _take(self, rpc: str, claims: Sequence[tuple[str, str]]) -> Fault | None:
+        """The first queued fault that applies to a call naming `claims` (untargeted ones always do)."""
         queue = self._queue[rpc]
-        if not queue:
-            return None
-        fault = queue[0]
-        if fault.count > 0:
+        fault = next((f for f in queue if (f.namespace is None and f.claim is None)
+                      or any(f.targets(ns, name) for ns, name in claims)), None)
+        if fault is not None and fault.count > 0:
             fault.count -= 1
             if fault.count == 0:
-                queue.pop(0)
+                queue.remove(fault)
         return fault
 
     @staticmethod

@@ -13,6 +13,7 @@ from drivers.fake_gpu import cdi, device_config
 from drivers.fake_gpu.checkpoint import Checkpoint
 from drivers.fake_gpu.claim_status import ClaimStatusWriter
 from drivers.fake_gpu.claims import ClaimNotFound, ClaimSource
+from drivers.fake_gpu.ledger import Ledger
 from drivers.fake_gpu.profiles import Inventory
 
 
@@ -51,10 +52,10 @@ def configs_for(result: dict[str, Any], configs: list[dict[str, Any]], driver: s
 
 
 class Preparer:
-    def __init__(self, *, driver: str, node: str, claims: ClaimSource, checkpoint: Checkpoint,
+    def __init__(self, *, driver: str, node: str, claims: ClaimSource, checkpoint: Checkpoint, ledger: Ledger,
                  cdi_root: Path, inventory: Callable[[], Inventory], status: ClaimStatusWriter) -> None:
         self.driver, self.node, self.pool = driver, node, node
-        self.claims, self.checkpoint, self.cdi_root = claims, checkpoint, cdi_root
+        self.claims, self.checkpoint, self.ledger, self.cdi_root = claims, checkpoint, ledger, cdi_root
         self.inventory, self.status = inventory, status
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -65,6 +66,7 @@ class Preparer:
             if record is not None:
                 if not cdi.spec_path(self.cdi_root, self.driver, ref.uid).exists():
                     cdi.write_spec(self.cdi_root, self.driver, ref.uid, record["cdiEnv"])
+                self.ledger.count(ref.uid, "reused")
                 return record["devices"]
             claim = self._lookup(ref)
             results, configs = self._results(claim)
@@ -95,15 +97,18 @@ class Preparer:
             self.checkpoint.put(ref.uid, {"namespace": ref.namespace, "name": ref.name, "devices": devices,
                                           "cdiEnv": envs})
             self.status.write(claim, status_entries)
+            self.ledger.count(ref.uid, "prepared")
             return devices
 
     def unprepare(self, ref: ClaimRef) -> None:
         """Remove the CDI spec even for claims the checkpoint does not know (e.g. a lost checkpoint)."""
         with self._locks[ref.uid]:
             cdi.remove_spec(self.cdi_root, self.driver, ref.uid)
-            if self.checkpoint.get(ref.uid) is not None:
+            known = self.checkpoint.get(ref.uid) is not None
+            if known:
                 self.status.clear(ref.namespace, ref.name, ref.uid)
                 self.checkpoint.remove(ref.uid)
+            self.ledger.count(ref.uid, "unprepared" if known else "unknown")
 
     def _lookup(self, ref: ClaimRef) -> dict[str, Any]:
         try:

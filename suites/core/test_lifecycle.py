@@ -141,7 +141,7 @@ def test_pod_with_node_name_and_unallocated_claim_stays_pending(kit) -> None:
 @pytest.mark.serial
 @pytest.mark.capability("restart")
 def test_driver_restart_keeps_running_pods_and_serves_new_ones(kit) -> None:
-    cls, device = kit.pin("gpu")
+    cls, device = kit.pin("gpu", node=kit.reserve())  # no other test's pods on the node meanwhile
     first = kit.claim([b.request("gpu", cls)])
     pod = kit.pod({"gpu": b.from_claim(first)})
     before = kit.running(pod)

@@ -52,8 +52,10 @@ def _wait_health(kit, pod: str, pod_claim: str, want: str, message: str | None =
 
 @pytest.fixture(params=["template", "external"])
 def watched(kit, request) -> Any:
-    """A running pod on a pinned device; yields (pod, pod claim entry, device, control client)."""
-    cls, device = kit.pin("gpu")
+    """A running pod on a pinned device; yields (pod, pod claim entry, device, control client).
+    A `serial` test disrupts the driver: it gets a node of its own."""
+    node = kit.reserve() if request.node.get_closest_marker("serial") else None
+    cls, device = kit.pin("gpu", node=node)
     control = kit.driver.control(device.node)
     requests = [b.request("gpu", cls)]
     if request.param == "template":
@@ -80,7 +82,7 @@ def test_health_changes_reach_the_pod_status(kit, watched) -> None:
     _wait_health(kit, pod, claim, "Healthy")
 
 
-@pytest.mark.serial  # apart from other driver-wide disruptions; other tests on the node just wait while it is stopped
+@pytest.mark.serial  # the stopped driver's node is reserved for it: no other test waits on it
 def test_health_is_unknown_while_the_driver_is_stopped(kit, watched) -> None:
     pod, claim, device, control = watched
     _wait_health(kit, pod, claim, "Healthy")

@@ -51,7 +51,7 @@ def test_hung_call_ends_when_the_kubelet_gives_up(rig: Rig) -> None:
     with pytest.raises(grpc.RpcError) as err:
         rig.kubelet.unprepare([ref(claim)], timeout=0.5)
     assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    rig.control.wait_calls("unprepare", "ok", 1, timeout=timeout("grpc_call"))  # the server side let go as well
+    rig.control.wait_calls("unprepare", "failed", 1, timeout=timeout("grpc_call"))  # the server side let go as well
     assert rig.control.state()["faults"]["stats"]["unprepare"]["hanging"] == 0
 
 
@@ -79,3 +79,49 @@ def test_faults_run_in_order(rig: Rig) -> None:
         codes.append((err.value.code(), err.value.details()))
     assert codes == [(grpc.StatusCode.INTERNAL, "first"), (grpc.StatusCode.UNAVAILABLE, "second")]
     assert rig.control.state()["faults"]["pending"]["prepare"] == []
+
+
+def test_targeted_fault_spares_other_namespaces_and_claims(rig: Rig) -> None:
+    ours, other = rig.add("c", ["gpu-0"]), rig.add("d", ["gpu-1"])
+    rig.control.fail("prepare", scope="claim", message="only c", namespace=ours["metadata"]["namespace"],
+                     claim="c")
+    both = rig.kubelet.prepare([ref(other), ref(ours)])
+    assert both.claims[other["metadata"]["uid"]].error == ""
+    assert both.claims[ours["metadata"]["uid"]].error == "only c"
+    assert rig.kubelet.prepare([ref(ours)]).claims[ours["metadata"]["uid"]].error == ""  # consumed
+    rig.control.hang("prepare", namespace="elsewhere")  # names no claim of these calls: never taken
+    assert rig.kubelet.prepare([ref(other)], timeout=timeout("grpc_call")).claims[other["metadata"]["uid"]].error == ""
+    assert rig.control.state()["faults"]["pending"]["prepare"][0]["namespace"] == "elsewhere"
+
+
+def test_ledger_counts_calls_and_outcomes_per_claim_across_restarts(rig: Rig) -> None:
+    claim = rig.add("c", ["gpu-0"])
+    uid = claim["metadata"]["uid"]
+    rig.control.fail("prepare", message="once")
+    with pytest.raises(grpc.RpcError):
+        rig.kubelet.prepare([ref(claim)])
+    rig.kubelet.prepare([ref(claim)])
+    rig.kubelet.prepare([ref(claim)])  # the kubelet asking again: answered from the checkpoint
+    rig.restart()
+    rig.kubelet.unprepare([ref(claim)])
+    rig.kubelet.unprepare([ref(claim)])
+    entry = rig.control.claims()[uid]
+    assert entry["calls"] == {"prepare": 3, "unprepare": 2} and entry["errors"] == {"prepare": 1, "unprepare": 0}
+    counts = (entry["prepared"], entry["reused"], entry["unprepared"], entry["unknown"], entry["inflight"])
+    assert counts == (1, 1, 1, 1, 0)
+
+
+def test_targeted_release_and_clear_leave_other_tests_faults(rig: Rig) -> None:
+    a, other = rig.add("a", ["gpu-0"]), rig.add("b", ["gpu-1"], namespace="other")
+    for claim in (a, other):
+        rig.control.hang("prepare", count=-1, namespace=claim["metadata"]["namespace"])
+    calls = [rig.kubelet.prepare_future([ref(c)]) for c in (a, other)]
+    rig.control.wait_calls("prepare", "hanging", 2, timeout=timeout("grpc_call"))
+    rig.control.clear_faults("prepare", namespace=a["metadata"]["namespace"])
+    assert rig.control.release("prepare", namespace=a["metadata"]["namespace"]) == 1
+    assert calls[0].result(timeout=timeout("grpc_call")).claims[a["metadata"]["uid"]].error == ""
+    assert not calls[1].done()
+    assert [f["namespace"] for f in rig.control.state()["faults"]["pending"]["prepare"]] == ["other"]
+    rig.control.clear_faults()
+    assert rig.control.release() == 1
+    assert calls[1].result(timeout=timeout("grpc_call")).claims[other["metadata"]["uid"]].error == ""

@@ -95,6 +95,16 @@ def _running(api: Api, ns: str, name: str = "app") -> dict:
     return api.get("Pod", name, ns)
 
 
+def test_deleted_slices_are_published_again(driver, api):
+    """Someone (the kubelet at its start-up, say) deletes a serving plugin's slices: they come back."""
+    node = driver.nodes("gpu")[-1]
+    gone = {s["metadata"]["uid"] for s in driver.slices(node)}
+    for s in driver.slices(node):
+        api.delete("ResourceSlice", s["metadata"]["name"])
+    wait_slices(driver, [node], "slices_published")
+    assert gone.isdisjoint(s["metadata"]["uid"] for s in driver.slices(node))
+
+
 def test_pod_with_claim_sees_its_device_and_status_is_written(driver, api, namespace):
     _pod_with_claim(api, namespace, driver.class_name("gpu"))
     pod = _running(api, namespace)

@@ -42,3 +42,27 @@ def test_suite_subset_passes(selftest_cluster: cluster.Cluster, tmp_path):
     pods = json.loads((run / "driver" / "pods.json").read_text())
     assert pods and all(c["imageID"] for p in pods for c in p["containers"]), pods
     assert list((run / "driver" / "logs").glob("*.log"))
+
+
+def test_kubelet_contract_suite_passes_with_serial_tests_apart(selftest_cluster: cluster.Cluster, tmp_path):
+    """The kubelet-contract suite under -n 2: every test passes, and no two `serial` tests (kubelet,
+    node and plugin restarts) ever run at the same time."""
+    run = tmp_path / "run"
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/kubelet_plugin", "--kubeconfig", str(selftest_cluster.kubeconfig),
+         "--profile", SELFTEST_PROFILE, "--run-dir", str(run), "-q", "-p", "no:cacheprovider", "-n", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=2400)
+    summary = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else res.stderr[-500:]
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert int(re.search(r"(\d+) passed", summary).group(1)) >= 25, summary
+    spans: dict[str, list[float]] = {}
+    for line in (run / "events.jsonl").read_text().splitlines():
+        event = json.loads(line)
+        if event["event"] == "test_start":
+            spans[event["nodeid"]] = [event["ts"], event["ts"]]
+        elif event["event"] == "test_finish":
+            spans[event["test"]["nodeid"]][1] = event["ts"]
+    serial = sorted(span for nodeid, span in spans.items() if nodeid.endswith("@dra-serial"))
+    assert len(serial) >= 10, sorted(spans)
+    overlaps = [(a, b) for a, b in zip(serial, serial[1:], strict=False) if b[0] < a[1]]
+    assert not overlaps, f"serial tests ran side by side: {overlaps}"
