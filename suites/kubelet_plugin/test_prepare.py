@@ -21,8 +21,7 @@ control = pytest.mark.capability("control")
 def test_prepare_fails_then_succeeds_on_the_kubelets_retry(kit, ledger, scope: str) -> None:
     """A failed call (gRPC error) or a claim answered with an error: the kubelet says so in an event
     and retries until the pod runs; the claim is prepared once."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     calls = ledger(device.node)
     calls.control.fail("prepare", count=1, message="injected: device busy", scope=scope, namespace=kit.ns)
     pod = kit.pod({"gpu": b.from_claim(claim)})
@@ -37,24 +36,19 @@ def test_prepare_fails_then_succeeds_on_the_kubelets_retry(kit, ledger, scope: s
 def test_prepare_hanging_past_the_kubelet_timeout_recovers_when_released(kit, ledger) -> None:
     """The kubelet gives up a hung call (45 s): the pod stays ContainerCreating with a deadline error;
     once the driver answers again, the pod runs with its claim prepared once."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     calls = ledger(device.node)
-    calls.control.hang("prepare", count=-1, namespace=kit.ns)
-    try:
+    with calls.hung("prepare"):
         pod = kit.pod({"gpu": b.from_claim(claim)})
         uid = calls.uid(claim)
-        calls.wait(uid, "a prepare call hanging", lambda e: e["inflight"] >= 1)
+        calls.in_flight(uid)
         waits.pod_event(kit.api, kit.ns, pod, "FailedPrepareDynamicResources",
-                                r"(?i)deadline|timeout|context canceled", key="plugin_call_timeout")
+                        r"(?i)deadline|timeout|context canceled", key="plugin_call_timeout")
         p = kit.api.get("Pod", pod, kit.ns)
         waiting = ((p["status"].get("containerStatuses") or [{}])[0].get("state") or {}).get("waiting") or {}
         assert p["status"]["phase"] == "Pending" and waiting.get("reason") == "ContainerCreating", \
             waits.describe_pod(kit.api, p)
         assert calls.entry(uid)["prepared"] == 0, "the hung prepare set the claim up"
-    finally:
-        calls.control.clear_faults("prepare", namespace=kit.ns)
-        calls.control.release("prepare", namespace=kit.ns)
     kit.running(pod, "kubelet_retry")
     calls.once(uid)
 
@@ -116,8 +110,7 @@ def test_configs_and_devices_reach_the_right_containers(kit, ledger) -> None:
 
 def test_init_container_uses_an_external_claim(kit, ledger) -> None:
     """An init container with the claim runs to completion first; the app container then starts."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     pod = kit.pod({"gpu": b.from_claim(claim)}, containers=[kit.container("app")],
                   init_containers=[kit.container("init", claims=["gpu"], command="env")])
     kit.running(pod)
@@ -129,8 +122,7 @@ def test_init_container_uses_an_external_claim(kit, ledger) -> None:
 @control
 def test_slow_prepare_within_the_timeout_is_not_retried(kit, ledger) -> None:
     """A prepare that takes a few seconds but answers in time: one call, no failure event."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     calls = ledger(device.node)
     calls.control.delay("prepare", 5, count=1, namespace=kit.ns)
     pod = kit.pod({"gpu": b.from_claim(claim)})
@@ -144,18 +136,13 @@ def test_slow_prepare_within_the_timeout_is_not_retried(kit, ledger) -> None:
 def test_pod_deleted_while_its_prepare_hangs_leaves_nothing_prepared(kit, ledger) -> None:
     """Deleting a pod whose prepare hangs: the pod goes, its claim is released, and whatever the
     driver set up for it is torn down (prepared as often as unprepared)."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     calls = ledger(device.node)
-    calls.control.hang("prepare", count=-1, namespace=kit.ns)
-    try:
+    with calls.hung("prepare"):
         pod = kit.pod({"gpu": b.from_claim(claim)})
         uid = calls.uid(claim)
-        calls.wait(uid, "a prepare call hanging", lambda e: e["inflight"] >= 1)
+        calls.in_flight(uid)
         kit.api.delete("Pod", pod, kit.ns)
-    finally:
-        calls.control.clear_faults("prepare", namespace=kit.ns)
-        calls.control.release("prepare", namespace=kit.ns)
     waits.gone(kit.api, "Pod", pod, kit.ns, key="kubelet_retry")
     waits.claim_deallocated(kit.api, kit.ns, claim)
     e = calls.wait(uid, "no call in flight and nothing left prepared",

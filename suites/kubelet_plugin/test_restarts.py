@@ -25,8 +25,7 @@ def _container_id(pod: dict[str, Any]) -> str:
 
 def _running_on(kit, node: str) -> tuple[str, str, Any]:
     """(pod, claim) of a running pod on a pinned device of `node`, and the device."""
-    cls, device = kit.pin(node=node)
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim(node=node)
     pod = kit.pod({"gpu": b.from_claim(claim)})
     kit.running(pod)
     return pod, claim, device
@@ -53,18 +52,13 @@ def test_kubelet_restart_keeps_prepared_claims_and_serves_new_ones(kit, kind_nod
 def test_kubelet_restart_during_a_prepare(kit, kind_node, ledger) -> None:
     """The kubelet restarts while a prepare hangs: the new kubelet prepares the pod's claim again, and
     the driver sets it up once."""
-    cls, device = kit.pin(node=kind_node.name)
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim(node=kind_node.name)
     calls = ledger(kind_node.name)
-    calls.control.hang("prepare", count=-1, namespace=kit.ns)
-    try:
+    with calls.hung("prepare"):
         pod = kit.pod({"gpu": b.from_claim(claim)})
         uid = calls.uid(claim)
-        calls.wait(uid, "a prepare call hanging", lambda e: e["inflight"] >= 1)
+        calls.in_flight(uid)
         kind_node.restart_kubelet()
-    finally:
-        calls.control.clear_faults("prepare", namespace=kit.ns)
-        calls.control.release("prepare", namespace=kit.ns)
     kit.running(pod, "kubelet_retry")
     e = calls.once(uid)
     assert e["calls"]["prepare"] >= 2, e
@@ -77,14 +71,10 @@ def test_kubelet_restart_during_an_unprepare(kit, kind_node, ledger) -> None:
     pod, claim, _ = _running_on(kit, kind_node.name)
     calls = ledger(kind_node.name)
     uid = calls.uid(claim)
-    calls.control.hang("unprepare", count=-1, namespace=kit.ns)
-    try:
+    with calls.hung("unprepare"):
         kit.api.delete("Pod", pod, kit.ns)
-        calls.wait(uid, "an unprepare call hanging", lambda e: e["inflight"] >= 1, "pod_finished")
+        calls.in_flight(uid, "pod_finished")
         kind_node.restart_kubelet()
-    finally:
-        calls.control.clear_faults("unprepare", namespace=kit.ns)
-        calls.control.release("unprepare", namespace=kit.ns)
     waits.gone(kit.api, "Pod", pod, kit.ns, key="kubelet_retry")
     waits.claim_deallocated(kit.api, kit.ns, claim)
     calls.once(uid, unprepared=True)
@@ -93,8 +83,7 @@ def test_kubelet_restart_during_an_unprepare(kit, kind_node, ledger) -> None:
 def test_pod_created_while_the_kubelet_is_down_starts_when_it_is_back(kit, kind_node, ledger) -> None:
     """The scheduler binds a pod to a node whose kubelet is stopped; nothing is prepared until the
     kubelet is back, then the pod runs with its claim prepared once."""
-    cls, device = kit.pin(node=kind_node.name)
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim(node=kind_node.name)
     calls = ledger(kind_node.name)
     kind_node.stop_kubelet()
     try:
@@ -121,11 +110,10 @@ def test_plugin_crash(kit, reserved_node, ledger, when: str) -> None:
     restarts = plugin["status"]["containerStatuses"][0].get("restartCount", 0)
     pending = pending_claim = None
     if when == "during a prepare":
-        cls, _ = kit.pin(node=reserved_node)
-        pending_claim = kit.claim([b.request("gpu", cls)])
+        pending_claim, _ = kit.pinned_claim(node=reserved_node)
         calls.control.hang("prepare", count=-1, namespace=kit.ns)  # gone with the process
         pending = kit.pod({"gpu": b.from_claim(pending_claim)})
-        calls.wait(calls.uid(pending_claim), "a prepare call hanging", lambda e: e["inflight"] >= 1)
+        calls.in_flight(calls.uid(pending_claim))
     calls.control.crash(exit_code=1)
 
     def restarted(p: dict[str, Any]) -> bool:
@@ -161,8 +149,7 @@ def test_plugin_registers_again_after_its_registration_fails_once(kit, reserved_
 def test_node_restart_brings_pods_back_with_their_claims(kit, kind_node, ledger) -> None:
     """`docker restart` of the node: its pod comes back (restartPolicy Always) with the same claim
     and device, and the claim is still allocated and reserved for it."""
-    cls, device = kit.pin(node=kind_node.name)
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim(node=kind_node.name)
     pod = kit.pod({"gpu": b.from_claim(claim)}, restart_policy="Always")
     before = kit.running(pod)
     allocation = kit.allocated(claim)["status"]["allocation"]

@@ -15,8 +15,7 @@ pytestmark = [pytest.mark.feature("core"), pytest.mark.prepares]
 def test_unprepare_fails_and_is_retried_before_the_pod_goes(kit, ledger) -> None:
     """While unprepare fails, the deleted pod stays (its resources are not reclaimed) and its claim
     stays reserved; after the retry succeeds the pod goes and the claim is deallocated."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     pod = kit.pod({"gpu": b.from_claim(claim)})
     kit.running(pod)
     calls = ledger(device.node)
@@ -96,21 +95,16 @@ def test_pods_in_turn_on_one_device_prepare_and_unprepare_each_claim_once(kit, l
 def test_unprepare_hanging_past_the_kubelet_timeout_is_retried(kit, ledger) -> None:
     """An unprepare that hangs until the kubelet gives up (45 s): the pod stays terminating, and once
     the driver answers again the claim is unprepared once and the pod goes."""
-    cls, device = kit.pin()
-    claim = kit.claim([b.request("gpu", cls)])
+    claim, device = kit.pinned_claim()
     pod = kit.pod({"gpu": b.from_claim(claim)})
     kit.running(pod)
     calls = ledger(device.node)
     uid = calls.uid(claim)
-    calls.control.hang("unprepare", count=-1, namespace=kit.ns)
-    try:
+    with calls.hung("unprepare"):
         kit.api.delete("Pod", pod, kit.ns)
         calls.wait(uid, "an unprepare given up by the kubelet", lambda e: e["errors"]["unprepare"] >= 1,
                    "plugin_call_timeout")
         assert kit.api.get_or_none("Pod", pod, kit.ns) is not None, "the pod went before its claim was unprepared"
-    finally:
-        calls.control.clear_faults("unprepare", namespace=kit.ns)
-        calls.control.release("unprepare", namespace=kit.ns)
     waits.gone(kit.api, "Pod", pod, kit.ns, key="kubelet_retry")
     waits.claim_deallocated(kit.api, kit.ns, claim)
     calls.once(uid, unprepared=True)
