@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent import futures
 from typing import Any
@@ -30,6 +31,7 @@ from drivers.fake_gpu.stubs import load as load_stubs
 
 log = logging.getLogger(__name__)
 GRPC_WORKERS = 64  # health streams and hung calls each hold a worker thread
+BOOT = uuid.uuid4().hex  # tells this process from the next one (in a container both are pid 1)
 
 
 def crash_process(exit_code: int, restart: bool) -> None:
@@ -192,7 +194,7 @@ class FakeDriver:
     def state(self) -> dict[str, Any]:
         cfg = self.cfg
         return {
-            "driver": cfg.driver_name, "node": cfg.node_name, "pool": cfg.node_name, "pid": os.getpid(),
+            "driver": cfg.driver_name, "node": cfg.node_name, "pool": cfg.node_name, "pid": os.getpid(), "boot": BOOT,
             "sockets": {"dra": str(cfg.dra_socket), "registration": str(cfg.registration_socket)},
             "versions": registration.supported_versions(cfg.dra_versions, cfg.health_versions),
             "capabilities": self.caps.to_json(),

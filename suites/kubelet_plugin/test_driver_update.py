@@ -2,8 +2,9 @@
 and is rolled back, and two drivers on one node.
 
 They run on a second instance of the bundled driver (fixtures/driver_instance.py), with a name of
-its own on one node, so the driver under test and the other tests never notice. A vendor's driver
-is updated by its own tooling (helm upgrade, say), which the harness does not drive: they skip.
+its own on one node, so the driver under test and the other tests never notice: they need not run
+apart. A vendor's driver is updated by its own tooling (helm upgrade, say), which the harness does
+not drive: they skip.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from fixtures import builders as b
 from fixtures.claim_ledger import ClaimLedger
 from fixtures.driver_instance import DriverInstance
 
-pytestmark = [pytest.mark.feature("core"), pytest.mark.prepares, pytest.mark.serial,
-              pytest.mark.capability("control")]
+pytestmark = [pytest.mark.feature("core"), pytest.mark.prepares, pytest.mark.capability("control")]
 
 
 @pytest.fixture
 def instance(kit):
     if kit.driver.installed.method != "bundled":
         pytest.skip("driver updates run on a second instance of the bundled driver")
-    node = kit.driver.nodes("gpu")[-1]
-    image = kit.driver.running_pod(node)["spec"]["containers"][0]["image"]
-    inst = DriverInstance(kit, node, image)
+    # A device pinned on the node keeps it this test's: no disruptive test reserves it meanwhile.
+    _, anchor = kit.pin()
+    image = kit.driver.running_pod(anchor.node)["spec"]["containers"][0]["image"]
+    inst = DriverInstance(kit, anchor.node, image)
     inst.ready()
     yield inst
     inst.remove()

@@ -13,7 +13,7 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import waits
-from fixtures.driver import wait_registered, wait_slices
+from fixtures.driver import wait_registered
 
 pytestmark = [pytest.mark.feature("core"), pytest.mark.prepares, pytest.mark.serial]
 control = pytest.mark.capability("control")
@@ -36,8 +36,8 @@ def test_kubelet_restart_keeps_prepared_claims_and_serves_new_ones(kit, kind_nod
     registered again, its slices are back, and a new pod gets a device prepared."""
     pod, claim, device = _running_on(kit, kind_node.name)
     before = kit.api.get("Pod", pod, kit.ns)
-    kind_node.restart_kubelet()
-    wait_slices(kit.driver, [kind_node.name], "driver_restart")
+    with kit.driver.comes_back(kind_node.name):
+        kind_node.restart_kubelet()
     after = kit.running(pod)
     assert _container_id(after) == _container_id(before), "the container was restarted"
     waits.claim_reserved_for(kit.api, kit.ns, claim, after["metadata"]["uid"])
@@ -58,7 +58,8 @@ def test_kubelet_restart_during_a_prepare(kit, kind_node, ledger) -> None:
         pod = kit.pod({"gpu": b.from_claim(claim)})
         uid = calls.uid(claim)
         calls.in_flight(uid)
-        kind_node.restart_kubelet()
+        with kit.driver.comes_back(kind_node.name):
+            kind_node.restart_kubelet()
     kit.running(pod, "kubelet_retry")
     e = calls.once(uid)
     assert e["calls"]["prepare"] >= 2, e
@@ -74,7 +75,8 @@ def test_kubelet_restart_during_an_unprepare(kit, kind_node, ledger) -> None:
     with calls.hung("unprepare"):
         kit.api.delete("Pod", pod, kit.ns)
         calls.in_flight(uid, "pod_finished")
-        kind_node.restart_kubelet()
+        with kit.driver.comes_back(kind_node.name):
+            kind_node.restart_kubelet()
     waits.gone(kit.api, "Pod", pod, kit.ns, key="kubelet_retry")
     waits.claim_deallocated(kit.api, kit.ns, claim)
     calls.once(uid, unprepared=True)
@@ -94,7 +96,8 @@ def test_pod_created_while_the_kubelet_is_down_starts_when_it_is_back(kit, kind_
         e = calls.entry(calls.uid(claim))
         assert e is None or e["calls"]["prepare"] == 0, e
     finally:
-        kind_node.start_kubelet()
+        with kit.driver.comes_back(kind_node.name):
+            kind_node.start_kubelet()
     kit.running(pod)
     calls.once(calls.uid(claim))
 
@@ -153,9 +156,8 @@ def test_node_restart_brings_pods_back_with_their_claims(kit, kind_node, ledger)
     pod = kit.pod({"gpu": b.from_claim(claim)}, restart_policy="Always")
     before = kit.running(pod)
     allocation = kit.allocated(claim)["status"]["allocation"]
-    kind_node.restart()
-    kit.driver.running_pod(kind_node.name)
-    wait_slices(kit.driver, [kind_node.name], "driver_restart")
+    with kit.driver.comes_back(kind_node.name):
+        kind_node.restart()
 
     def back(p: dict[str, Any]) -> bool:
         st = (p.get("status") or {}).get("containerStatuses") or [{}]
