@@ -55,6 +55,7 @@ def test_features_name_known_gates_and_apis():
     ("admin_access", "1.34", "beta"), ("admin_access", "1.36", "ga"),
     ("prioritized_list", "1.35", "beta"), ("consumable_capacity", "1.34", "alpha"),
     ("resource_health", "1.36", "beta"), ("device_taint_rules", "1.34", None),
+    ("core", "1.38", "ga"),  # DynamicResourceAllocation is gone in 1.38: GA, always on
 ])
 def test_maturity_follows_the_gate(feature, minor, expected):
     assert versions.maturity(feature, minor) == expected
@@ -108,3 +109,10 @@ def test_a_gate_dropped_before_ga_takes_its_feature_with_it(monkeypatch):
     assert not versions.graduated("G", minors[1])
     assert versions.maturity("f", minors[1]) is None
     assert not versions.feature_enabled("f", "all-dra", minors[1])
+
+
+def test_1_38_is_the_beta_pre_release_without_the_dynamic_resource_allocation_gate():
+    assert versions.release("1.38").patch == versions.release("v1.38.0-beta.0").patch == "v1.38.0-beta.0"
+    assert versions.prerelease("1.38")
+    assert "DynamicResourceAllocation" not in versions.gates_at("1.38")
+    assert versions.feature_enabled("core", "default", "1.38")
