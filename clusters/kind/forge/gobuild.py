@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import threading
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,6 +17,10 @@ from clusters.kind.forge import toolchain
 from dra_conformance import proc
 from dra_conformance.errors import HarnessError
 from dra_conformance.progress import note
+
+_MODULE_LOCKS: dict[str, threading.Lock] = {}
+# How the go command reports a module version the proxy does not serve (403/404/410 from it).
+_UNSERVED = re.compile(r"([\w.~/-]+@v[\w.+-]+): reading \S+: (?:403|404|410)\b")
 
 
 def go_env(cgo: bool = False, gotoolchain: str | None = None) -> dict[str, str]:
@@ -45,13 +51,19 @@ def module_dir(spec: str) -> Path:
     return module(spec).dir
 
 
-@cache
 def module(spec: str) -> Module:
     """Download `module@version` with the Go toolchain it needs (see toolchain.py).
 
     The host's go is tried first: it refuses to unpack a module that needs a newer Go, but has
     fetched its go.mod and zip by then, which name the toolchain to unpack and build it with.
     """
+    # The node image's two lanes ask for the same module at once: one downloads, the other waits.
+    with _MODULE_LOCKS.setdefault(spec, threading.Lock()):
+        return _module(spec)
+
+
+@cache
+def _module(spec: str) -> Module:
     info = _download(spec, "local")
     if "Dir" in info:
         return Module(Path(info["Dir"]), None)
@@ -135,4 +147,19 @@ def build(
         cmd += ["-ldflags", ldflags]
     if tags:
         cmd += ["-tags", tags]
-    proc.run([*cmd, *packages], cwd=workdir, env=go_env(cgo, gotoolchain), log=log)
+    start = log.stat().st_size if log.exists() else 0
+    try:
+        proc.run([*cmd, *packages], cwd=workdir, env=go_env(cgo, gotoolchain), log=log)
+    except HarnessError as exc:
+        with log.open("rb") as f:  # only what this build wrote
+            f.seek(start)
+            missing = unserved(f.read().decode(errors="replace"))
+        if missing:
+            raise HarnessError(f"the build needs modules the Go module proxy does not serve: {', '.join(missing)} "
+                               f"(full log: {log})") from exc
+        raise
+
+
+def unserved(output: str) -> list[str]:
+    """module@version of every module the go command's `output` says the proxy did not serve."""
+    return sorted(set(_UNSERVED.findall(output)))
