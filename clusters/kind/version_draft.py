@@ -22,7 +22,7 @@ import yaml
 from clusters.kind import versions
 from clusters.kind.gatesource import GateSpec
 from clusters.kind.releasesource import Facts
-from clusters.kind.table_text import TableText
+from clusters.kind.table_text import TableText, flow
 
 # A DRA gate is one the table lists, or a gate of the source named like one...
 DRA_PREFIXES = ("DRA", "ResourceHealth", "KubeletPodResources")
@@ -83,18 +83,7 @@ def draft(text: str, facts: Facts) -> Draft:
     doc.put_entry("versions", minor, _entry_lines(minor, entry), before=min(later, key=versions.version_key,
                                                                             default=None))
     want = dra_gates(table, facts)
-    for gate, spec in table["gates"].items():
-        stages = {m: s for m, s in spec["stages"].items() if m != minor} | ({minor: want[gate]} if gate in want else {})
-        if stages != spec["stages"]:
-            doc.set_flow_field("gates", gate, "stages", _by_minor(stages))
-        if older and gate not in want and (was := spec["stages"].get(older)):
-            keyed = [k for k, f in table["features"].items() if f["gate"] == gate]
-            stays = f"; {', '.join(keyed)} stays GA and on" if keyed and was.startswith("ga on") else ""
-            notes.append(f"gate {gate} is gone in {minor} (was {was} in {older}){stays}")
-    for gate in sorted(set(want) - set(table["gates"])):
-        doc.put_entry("gates", gate, [f"  {gate}:", f"    # new in {minor}: add its kep and components",
-                                      f'    stages: {{"{minor}": {want[gate]}}}'])
-        notes.append(f"new DRA gate {gate} ({want[gate]}): add its kep and components")
+    notes += _edit_gates(doc, table, want, facts, older)
     for key, spec in table["features"].items():
         notes += _carry_feature_apis(doc, key, spec, minor, older, facts, known=minor in table["versions"],
                                      gone=spec["gate"] not in want)
@@ -111,6 +100,25 @@ def unified_diff(old: str, new: str, path: str) -> str:
     before, after = (path, path) if path.startswith("/") else (f"a/{path}", f"b/{path}")
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=before, tofile=after))
+
+
+def _edit_gates(doc: TableText, table: dict[str, Any], want: dict[str, str], facts: Facts,
+                older: str | None) -> list[str]:
+    """Each gate's stage at the minor as the source says (none where it is gone); new DRA gates."""
+    minor, notes = facts.minor, []
+    for gate, spec in table["gates"].items():
+        stages = {m: s for m, s in spec["stages"].items() if m != minor} | ({minor: want[gate]} if gate in want else {})
+        if stages != spec["stages"]:
+            doc.set_flow_field("gates", gate, "stages", _by_minor(stages))
+        if older and gate not in want and (was := spec["stages"].get(older)):
+            keyed = [k for k, f in table["features"].items() if f["gate"] == gate]
+            stays = f"; {', '.join(keyed)} stays GA and on" if keyed and was.startswith("ga on") else ""
+            notes.append(f"gate {gate} is gone in {minor} (was {was} in {older}){stays}")
+    for gate in sorted(set(want) - set(table["gates"])):
+        doc.put_entry("gates", gate, [f"  {gate}:", f"    # new in {minor}: add its kep and components",
+                                      f"    stages: {flow({minor: want[gate]})}"])
+        notes.append(f"new DRA gate {gate} ({want[gate]}): add its kep and components")
+    return notes
 
 
 def _entry(base: dict[str, Any], facts: Facts) -> dict[str, Any]:

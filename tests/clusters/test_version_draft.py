@@ -139,3 +139,11 @@ def test_drift_names_each_difference(drafted, facts):
         "kubeadm_api kubeadm.k8s.io/v1beta3 is not in the v1.99.0 source (it has kubeadm.k8s.io/v1, "
         "kubeadm.k8s.io/v1beta4)",
     ]
+
+
+def test_an_older_minor_goes_before_the_others_with_the_oldest_ones_carry_overs(facts):
+    oldest = versions.minors()[0]
+    table = yaml.safe_load(version_draft.draft(TEXT, dataclasses.replace(facts, minor="1.33", patch="v1.33.0")).text)
+    assert list(table["versions"])[:2] == ["1.33", oldest]
+    assert table["versions"]["1.33"]["kubeadm_api"] == versions.release(oldest).kubeadm_api
+    assert list(table["gates"]["DRADeviceTaints"]["stages"])[0] == "1.33"  # stages stay in minor order
