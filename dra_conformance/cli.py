@@ -11,6 +11,7 @@ from dra_conformance.paths import REPO
 
 def parser() -> argparse.ArgumentParser:
     from clusters.kind import cli as cluster_cli
+    from clusters.kind import versions_cli
     from dra_conformance import clean, doctor, run
     from reports import verify
 
@@ -21,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
     doctor.register(sub)
     clean.register(sub)
     verify.register(sub)
+    versions_cli.register(sub)
     return p
 
 

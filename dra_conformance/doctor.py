@@ -55,8 +55,8 @@ def check_go() -> Check:
         return Check("Go", False, "not found: the offline build and kind need the go command", fatal=True)
     version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True,
                              env={**os.environ, **gobuild.go_env()}).stdout.strip()
-    return Check("Go", True, f"{go} {version}; a release that needs a newer Go gets it through "
-                             "GOTOOLCHAIN=auto from the Go module proxy")
+    return Check("Go", True, f"{go} {version}; a release that needs a newer Go is built with the one it "
+                             "names (GOTOOLCHAIN, from the Go module proxy)")
 
 
 def check_root_apt() -> Check:

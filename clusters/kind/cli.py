@@ -12,9 +12,13 @@ from dra_conformance.progress import console
 
 def add_spec_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k8s", "--k8s-version", dest="k8s", default=versions.default_minor(),
-                   help=f"Kubernetes version: {', '.join(versions.minors())} or an exact patch")
+                   help=f"Kubernetes version: {_minors_help()} or an exact patch")
     p.add_argument("--profile", default="default", help=f"cluster profile: {', '.join(versions.profile_names())}")
     p.add_argument("--workers", type=int, default=2)
+
+
+def _minors_help() -> str:
+    return ", ".join(m + (" (pre-release)" if versions.prerelease(m) else "") for m in versions.minors())
 
 
 def spec_from(args: argparse.Namespace) -> config.ClusterSpec:

@@ -53,15 +53,26 @@ def default_minor() -> str:
     return table()["default_version"]
 
 
+def prerelease(minor: str) -> bool:
+    """Whether the table's patch for `minor` is a pre-release tag (alpha, beta, rc)."""
+    return bool(table()["versions"][minor].get("prerelease", False))
+
+
+def version_key(minor: str) -> tuple[int, ...]:
+    """"1.38" → (1, 38): minors compare as numbers, not strings ("1.100" > "1.99")."""
+    return tuple(int(p) for p in minor.split("."))
+
+
 def release(version: str | None = None) -> Release:
-    """The release for "1.34", "v1.34" or an exact "v1.34.4"/"1.34.4" (patch overrides the default)."""
+    """The release for "1.34", "v1.34" or an exact "v1.34.4"/"1.34.4"/"v1.38.0-beta.0" (a patch,
+    pre-release tags included, overrides the table's)."""
     version = version or default_minor()
-    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+)(-[0-9A-Za-z.]+)?)?", version.strip())
     minor = f"{m.group(1)}.{m.group(2)}" if m else None
     if minor not in table()["versions"]:
         raise HarnessError(f"unknown Kubernetes version {version!r}; supported: {', '.join(minors())}")
     entry = table()["versions"][minor]
-    patch = f"v{minor}.{m.group(3)}" if m.group(3) is not None else entry["patch"]
+    patch = f"v{minor}.{m.group(3)}{m.group(4) or ''}" if m.group(3) is not None else entry["patch"]
     image = entry["node_image"].rsplit(":", 1)[0] + ":" + patch
     return Release(minor, patch, image, entry["kubeadm_api"],
                    {api: state in (True, "on") for api, state in entry["apis"].items()},
@@ -75,6 +86,17 @@ def gate_stage(gate: str, minor: str) -> Stage | None:
         raise KeyError(f"gate {gate} is not in {TABLE}")
     text = spec["stages"].get(minor)
     return Stage.parse(text) if text else None
+
+
+def graduated(gate: str, minor: str) -> bool:
+    """Whether `gate` is gone at `minor` because its feature went GA: removed after its last stage
+    was GA and on, what it guarded is simply always there (as DynamicResourceAllocation in 1.38).
+    A gate dropped before GA took its feature with it."""
+    if gate_stage(gate, minor) is not None:
+        return False
+    earlier = [m for m in minors() if version_key(m) < version_key(minor) and gate_stage(gate, m)]
+    last = gate_stage(gate, max(earlier, key=version_key)) if earlier else None
+    return last is not None and last.stage == "ga" and last.default
 
 
 def gates_at(minor: str) -> dict[str, Stage]:
@@ -94,8 +116,11 @@ def feature(key: str) -> dict[str, Any]:
 
 def maturity(key: str, minor: str) -> str | None:
     """alpha | beta | ga for feature `key` at `minor`; None where the feature does not exist."""
-    stage = gate_stage(feature(key)["gate"], minor)
-    return None if stage is None else stage.stage
+    gate = feature(key)["gate"]
+    stage = gate_stage(gate, minor)
+    if stage is None:
+        return "ga" if graduated(gate, minor) else None
+    return stage.stage
 
 
 def profile_names() -> list[str]:
@@ -126,7 +151,8 @@ def enabled_gates(name: str, minor: str) -> dict[str, bool]:
 
 
 def feature_enabled(key: str, profile_name: str, minor: str) -> bool:
-    return enabled_gates(profile_name, minor).get(feature(key)["gate"], False)
+    gate = feature(key)["gate"]
+    return enabled_gates(profile_name, minor).get(gate, graduated(gate, minor))
 
 
 def runtime_config(name: str, minor: str) -> dict[str, str]:

@@ -110,3 +110,12 @@ def test_cluster_config_prints_what_create_writes_on_this_host():
     assert ("restrict_oom_score_adj = true" in patch) == (not host.has_sys_resource())
     if host.cgroup_version() == 1:
         assert printed["nodes"][0]["image"].startswith("dra-conformance.local/node:v1.34.")
+
+
+@pytest.mark.parametrize("k8s", ["1.38", "v1.38.0-beta.0"])
+def test_a_prerelease_minor_and_its_exact_tag_are_accepted(k8s):
+    res = subprocess.run([sys.executable, "-m", "dra_conformance", "cluster", "config", "--k8s", k8s, "--profile",
+                          "all-dra"], cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    printed = yaml.safe_load(res.stdout)
+    assert all("v1.38.0-beta.0" in n["image"] for n in printed["nodes"])
+    assert "DynamicResourceAllocation" not in printed["featureGates"]

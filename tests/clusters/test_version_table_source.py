@@ -1,48 +1,32 @@
-"""The version table's gate stages match each release's own source (kube_features.go).
+"""The version table says what each release's own source says (what `versions check` checks).
 
 The source is the k8s.io/kubernetes module at the table's patch; the offline forge downloads it
-anyway, so this runs wherever a node image was built (else `go mod download` fetches it).
+anyway, so this runs wherever a node image was built (else it is downloaded from the Go module
+proxy, and the test skips where that is not possible).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from clusters.kind import versions
-from clusters.kind.gatesource import gate_specs
+from clusters.kind import releasesource, version_draft, versions
+from dra_conformance.errors import HarnessError
 
 
-def _source(patch: str) -> Path:
-    if shutil.which("go") is None:
-        pytest.skip("no Go toolchain to fetch the Kubernetes source")
-    res = subprocess.run(["go", "mod", "download", "-json", f"k8s.io/kubernetes@{patch}"],
-                         capture_output=True, text=True, timeout=600)
-    info = json.loads(res.stdout or "{}")
-    if "Dir" not in info:
-        pytest.skip(f"k8s.io/kubernetes@{patch} unavailable: {info.get('Error', res.stderr.strip())}")
-    return Path(info["Dir"])
+def _facts(minor: str) -> releasesource.Facts:
+    patch = versions.release(minor).patch
+    try:
+        return releasesource.facts(minor, patch)
+    except HarnessError as exc:
+        pytest.skip(f"k8s.io/kubernetes@{patch} unavailable: {exc}")
 
 
 @pytest.mark.parametrize("minor", versions.minors())
-def test_gate_stages_match_the_release_source(minor):
-    source = gate_specs(_source(versions.release(minor).patch), minor)
-    mismatches = {}
-    for gate, ours in versions.gates_at(minor).items():
-        theirs = source.get(gate)
-        if theirs is None or (theirs.stage, theirs.default, theirs.locked) != (ours.stage, ours.default,
-                                                                               ours.locked):
-            mismatches[gate] = (ours, theirs)
-    assert not mismatches
+def test_gates_apis_and_kubeadm_api_match_the_release_source(minor):
+    assert version_draft.drift(versions.table(), _facts(minor)) == []
 
 
 @pytest.mark.parametrize("minor", versions.minors())
-def test_every_dra_gate_of_the_release_is_in_the_table(minor):
-    source = gate_specs(_source(versions.release(minor).patch), minor)
-    dra = {g for g in source if g.startswith(("DRA", "ResourceHealth", "KubeletPodResources"))}
-    missing = dra - set(versions.gates_at(minor)) - {"KubeletPodResourcesListUseActivePods"}
-    assert not missing
+def test_versions_add_leaves_the_table_as_it_is(minor):
+    text = versions.TABLE.read_text()
+    assert version_draft.unified_diff(text, version_draft.draft(text, _facts(minor)).text, "versions.yaml") == ""

@@ -55,6 +55,7 @@ def test_features_name_known_gates_and_apis():
     ("admin_access", "1.34", "beta"), ("admin_access", "1.36", "ga"),
     ("prioritized_list", "1.35", "beta"), ("consumable_capacity", "1.34", "alpha"),
     ("resource_health", "1.36", "beta"), ("device_taint_rules", "1.34", None),
+    ("core", "1.38", "ga"),  # DynamicResourceAllocation is gone in 1.38: GA, always on
 ])
 def test_maturity_follows_the_gate(feature, minor, expected):
     assert versions.maturity(feature, minor) == expected
@@ -69,3 +70,49 @@ def test_unknown_version_is_one_line_error(text):
 def test_exact_patch_overrides_the_default():
     assert versions.release("1.34.2").patch == "v1.34.2"
     assert versions.release("v1.37").patch == versions.release("1.37").patch
+
+
+def test_exact_prerelease_patch_is_accepted():
+    rel = versions.release("v1.37.0-rc.1")
+    assert (rel.minor, rel.patch) == ("1.37", "v1.37.0-rc.1")
+    assert rel.node_image.endswith(":v1.37.0-rc.1")
+
+
+@pytest.mark.parametrize("minor", versions.minors())
+def test_prerelease_flag_matches_the_patch(minor):
+    assert versions.prerelease(minor) == ("-" in versions.release(minor).patch)
+
+
+def test_default_version_is_no_prerelease():
+    assert not versions.prerelease(versions.default_minor())
+
+
+def _table_with(gates: dict, features: dict) -> object:
+    real = versions.table()
+    return lambda: {**real, "gates": gates, "features": features}
+
+
+def test_a_gate_removed_after_ga_leaves_its_feature_ga_and_on(monkeypatch):
+    minors = versions.minors()
+    gate = {"stages": {m: "ga on locked" for m in minors[:-1]}}
+    monkeypatch.setattr(versions, "table", _table_with({"G": gate}, {"f": {"gate": "G", "title": "t"}}))
+    assert versions.gates_at(minors[-1]) == {}  # never emitted where it is gone
+    assert versions.graduated("G", minors[-1])
+    assert versions.maturity("f", minors[-1]) == "ga"
+    assert versions.feature_enabled("f", "default", minors[-1])
+
+
+def test_a_gate_dropped_before_ga_takes_its_feature_with_it(monkeypatch):
+    minors = versions.minors()
+    gate = {"stages": {minors[0]: "alpha off"}}
+    monkeypatch.setattr(versions, "table", _table_with({"G": gate}, {"f": {"gate": "G", "title": "t"}}))
+    assert not versions.graduated("G", minors[1])
+    assert versions.maturity("f", minors[1]) is None
+    assert not versions.feature_enabled("f", "all-dra", minors[1])
+
+
+def test_1_38_is_the_beta_pre_release_without_the_dynamic_resource_allocation_gate():
+    assert versions.release("1.38").patch == versions.release("v1.38.0-beta.0").patch == "v1.38.0-beta.0"
+    assert versions.prerelease("1.38")
+    assert "DynamicResourceAllocation" not in versions.gates_at("1.38")
+    assert versions.feature_enabled("core", "default", "1.38")

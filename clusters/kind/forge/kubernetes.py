@@ -25,8 +25,8 @@ def binaries(patch: str) -> Path:
 
 
 def _build(patch: str, out: Path) -> None:
-    src = gobuild.module_dir(f"k8s.io/kubernetes@{patch}")
-    gomod = (src / "go.mod").read_text()
+    module = gobuild.module(f"k8s.io/kubernetes@{patch}")
+    gomod = (module.dir / "go.mod").read_text()
     staging_version = "v0." + patch.removeprefix("v1.")
     work = gobuild.wrapper_module(
         out / "src",
@@ -37,8 +37,9 @@ def _build(patch: str, out: Path) -> None:
         # The main module decides GODEBUG defaults; keep the ones Kubernetes ships with.
         extra="\n".join(ln for ln in gomod.splitlines() if ln.startswith("godebug")) + "\n",
     )
+    # The toolchain that unpacked the release builds it: a release may need a newer Go than the host's.
     gobuild.build(work, [f"k8s.io/kubernetes/cmd/{b}" for b in BINARIES], out / "bin",
-                  log=out / "build.log", ldflags=version_ldflags(patch))
+                  log=out / "build.log", ldflags=version_ldflags(patch), gotoolchain=module.toolchain)
 
 
 def version_ldflags(patch: str) -> str:
