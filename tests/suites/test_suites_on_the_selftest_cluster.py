@@ -18,6 +18,7 @@ from tests.conftest import SELFTEST_PROFILE
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("real-cluster")]
 SUBSET = ["suites/contract", "suites/core/test_allocation.py", "suites/core/test_lifecycle.py", "suites/admin_access",
           "suites/resource_health", "suites/prioritized_list"]
+KUBELET_SUBSET = [f"suites/kubelet_plugin/test_{m}.py" for m in ("restarts", "slices", "unprepare")]
 
 
 def test_suite_subset_passes(selftest_cluster: cluster.Cluster, tmp_path):
@@ -45,16 +46,17 @@ def test_suite_subset_passes(selftest_cluster: cluster.Cluster, tmp_path):
 
 
 def test_kubelet_contract_suite_passes_with_serial_tests_apart(selftest_cluster: cluster.Cluster, tmp_path):
-    """The kubelet-contract suite under -n 2: every test passes, and no two `serial` tests (kubelet,
-    node and plugin restarts) ever run at the same time."""
+    """The kubelet-contract suite's restarts, slices and unprepare tests under -n 2 (the rest runs
+    in `./dra-conformance run`): every test passes, and no two `serial` tests (kubelet, node and
+    plugin restarts) ever run at the same time."""
     run = tmp_path / "run"
     res = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/kubelet_plugin", "--kubeconfig", str(selftest_cluster.kubeconfig),
+        [sys.executable, "-m", "pytest", *KUBELET_SUBSET, "--kubeconfig", str(selftest_cluster.kubeconfig),
          "--profile", SELFTEST_PROFILE, "--run-dir", str(run), "-q", "-p", "no:cacheprovider", "-n", "2"],
         cwd=REPO, capture_output=True, text=True, timeout=2400)
     summary = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else res.stderr[-500:]
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    assert int(re.search(r"(\d+) passed", summary).group(1)) >= 25, summary
+    assert int(re.search(r"(\d+) passed", summary).group(1)) >= 15, summary
     spans: dict[str, list[float]] = {}
     for line in (run / "events.jsonl").read_text().splitlines():
         event = json.loads(line)
