@@ -93,7 +93,7 @@ def test_cel_attribute_selector_places_pod_on_the_devices_node(kit) -> None:
 
 @pytest.mark.prepares
 def test_cel_selector_in_claim_request(kit) -> None:
-    device = (kit.driver.free_devices("gpu") or kit.driver.devices("gpu"))[-1]
+    _, device = kit.pin()  # held for this test, on a node nobody reserved; the claim selects it itself
     selector = dv.unique_selector(kit.driver.name, device, kit.driver.devices(None))
     claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), selectors=[b.cel(selector)])])
     pod = kit.pod({"gpu": b.from_claim(claim)})
