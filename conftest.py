@@ -9,6 +9,7 @@ pytest_plugins = [
     "fixtures.cluster",
     "fixtures.driver",
     "fixtures.objects",
+    "fixtures.driver_control",
     "fixtures.selection",
     "fixtures.diagnostics",
     "reports.plugin",

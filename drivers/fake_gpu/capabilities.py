@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from drivers.fake_gpu.kubeapi import KubeApi
 
 _NAMES = {"consumableCapacity": "consumable_capacity", "partitionableDevices": "partitionable_devices",
-          "countersInSeparateSlice": "counters_in_separate_slice", "deviceStatus": "device_status"}
+          "countersInSeparateSlice": "counters_in_separate_slice", "deviceStatus": "device_status",
+          "deviceTaints": "device_taints", "bindingConditions": "binding_conditions",
+          "fractionalCapacity": "fractional_capacity"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Capabilities:
     partitionable_devices: bool = True      # DRAPartitionableDevices: sharedCounters, consumesCounters
     counters_in_separate_slice: bool = True  # 1.35+ layout; 1.34 wants counters next to their devices
     device_status: bool = True              # DRAResourceClaimDeviceStatus: claim status.devices
+    device_taints: bool = True              # DRADeviceTaints: devices[].taints
+    binding_conditions: bool = True         # DRADeviceBindingConditions: bindsToNode, binding(Failure)Conditions
+    fractional_capacity: bool = True        # DRAFractionalCapacityRange: milli-unit request policies
 
     @classmethod
     def parse(cls, text: str) -> Capabilities:
@@ -63,8 +68,21 @@ def probe(api: KubeApi, driver: str, node: str) -> Capabilities:
     else:
         alone = _dry_run(api, base, counters)
         partitionable, separate = bool(alone and alone["spec"].get("sharedCounters")), True
+    tainted = _dry_run(api, base, {"devices": [{
+        "name": "probe", "taints": [{"key": "dra-conformance.io/probe", "effect": "NoSchedule"}]}]})
+    binding = _dry_run(api, base, {"devices": [{
+        "name": "probe", "bindsToNode": True, "bindingConditions": ["dra-conformance.io/probe"],
+        "bindingFailureConditions": ["dra-conformance.io/probe-failed"]}]})
+    # Without DRAFractionalCapacityRange the server checks a policy in whole units, where 200m,
+    # 100m and 300m all read as 1 and pass; in milli units 200m is no step of 300m from 100m.
+    fractional = consumable_ok and _dry_run(api, base, {"devices": [{
+        "name": "probe", "allowMultipleAllocations": True, "capacity": {"share": {"value": "1", "requestPolicy": {
+            "default": "200m", "validRange": {"min": "100m", "step": "300m"}}}}}]}) is None
     return Capabilities(consumable_capacity=consumable_ok, partitionable_devices=partitionable,
-                        counters_in_separate_slice=separate)
+                        counters_in_separate_slice=separate,
+                        device_taints=bool(tainted and tainted["spec"]["devices"][0].get("taints")),
+                        binding_conditions=bool(binding and binding["spec"]["devices"][0].get("bindingConditions")),
+                        fractional_capacity=fractional)
 
 
 def _dry_run(api: KubeApi, base: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any] | None:

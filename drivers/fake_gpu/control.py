@@ -12,6 +12,9 @@ stream; inventory: slices written). Unauthenticated by design: test clusters onl
   POST /wait            {rpc, counter, atLeast, timeout?}   (408 when not reached)
   POST /wait/streams    {count, timeout?}
   POST /inventory       {profile?, options?} | {devices, counterSets?}
+  POST /taints          {device, taints: [{key, value?, effect, timeAdded?}]}   ([] untaints)
+  POST /binding         {device, outcome: hold|ready|fail, conditions?, failureConditions?, bindsToNode?}
+                        | {device, clear: true}
   POST /crash           {exitCode?, restart?}
 """
 
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.fake_gpu.faults import Fault
 from drivers.fake_gpu.kubeapi import ApiError
+from drivers.fake_gpu.taints import tainted
 
 if TYPE_CHECKING:
     from drivers.fake_gpu.driver import FakeDriver
@@ -79,7 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch({
             "/health": self._health, "/faults": self._faults, "/faults/release": self._release,
             "/faults/clear": self._clear, "/wait": self._wait, "/wait/streams": self._wait_streams,
-            "/inventory": self._inventory, "/serving": self._serving, "/crash": self._crash,
+            "/inventory": self._inventory, "/taints": self._taints, "/binding": self._binding,
+            "/serving": self._serving,
+            "/crash": self._crash,
         })
 
     def _dispatch(self, routes: dict[str, Any]) -> None:
@@ -159,6 +165,24 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.driver.hub
         hub.wait_delivered(hub.version(), PUSH_TIMEOUT)
         return {"devices": [d.name for d in inv.devices], "generation": self.driver.publisher.generation}
+
+    def _taints(self, b: dict[str, Any]) -> dict[str, Any]:
+        device, wanted = b["device"], b.get("taints") or []
+        if self.driver.inventory().device(device) is None:
+            raise _Reply(404, {"error": f"no device {device!r}"})
+        self.driver.update_inventory(lambda inv: tainted(inv, device, wanted))
+        return {"device": device, "taints": wanted, "generation": self.driver.publisher.generation}
+
+    def _binding(self, b: dict[str, Any]) -> dict[str, Any]:
+        device = b["device"]
+        if self.driver.inventory().device(device) is None:
+            raise _Reply(404, {"error": f"no device {device!r}"})
+        if b.get("clear"):
+            self.driver.binding.clear(device)
+        else:
+            self.driver.binding.set(device, b["outcome"], b.get("conditions"), b.get("failureConditions"),
+                                    bool(b.get("bindsToNode", True)))
+        return self.driver.binding.snapshot()
 
     def _serving(self, b: dict[str, Any]) -> dict[str, Any]:
         if b["serving"]:

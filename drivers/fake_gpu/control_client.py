@@ -160,6 +160,18 @@ class ControlClient:
                 body[key] = value
         return self.call("POST", "/inventory", body)
 
+    def set_taints(self, device: str, taints: list[dict[str, Any]]) -> dict[str, Any]:
+        """Publish `taints` on `device` ([] removes them); returns after the slices are republished."""
+        return self.call("POST", "/taints", {"device": device, "taints": taints})
+
+    def set_binding(self, device: str, outcome: str, **kw: Any) -> dict[str, Any]:
+        """Publish `device` with binding conditions; answer claims for it with `outcome`
+        (hold|ready|fail). kw: conditions, failureConditions, bindsToNode."""
+        return self.call("POST", "/binding", {"device": device, "outcome": outcome, **kw})
+
+    def clear_binding(self, device: str) -> dict[str, Any]:
+        return self.call("POST", "/binding", {"device": device, "clear": True})
+
     def stop_serving(self) -> dict[str, Any]:
         """The kubelet-facing sockets go away (the kubelet sees the plugin stop); control stays up."""
         return self.call("POST", "/serving", {"serving": False})

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 
 from drivers.fake_gpu import health, node_service, profiles, registration
+from drivers.fake_gpu.binding import BindingController
 from drivers.fake_gpu.capabilities import Capabilities, probe
 from drivers.fake_gpu.checkpoint import Checkpoint
 from drivers.fake_gpu.claim_status import ClaimStatusWriter
@@ -72,6 +73,7 @@ class FakeDriver:
         self.control: ControlServer | None = None
         self.reconciler = Reconciler(lambda: self.publisher.publish(self.inventory()), self.serving,
                                      cfg.resync_interval)
+        self.binding = BindingController(api, cfg.driver_name, cfg.node_name, self.update_inventory)
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self, control: bool = True) -> FakeDriver:
@@ -83,6 +85,7 @@ class FakeDriver:
         self._publish_or_log()
         self.serve()
         self.reconciler.start()
+        self.binding.start()
         if control:
             self.control = ControlServer(self, cfg.control_host, cfg.control_port).start()
         return self
@@ -119,6 +122,7 @@ class FakeDriver:
         if self.control:
             self.control.stop()
         self.reconciler.stop()
+        self.binding.stop()
         self.unserve()
         if withdraw and not self.cfg.keep_slices_on_exit:
             try:
@@ -168,15 +172,18 @@ class FakeDriver:
 
         Raises the API error if publishing failed (the inventory is changed anyway, like hardware).
         """
-        with self._inv_lock:
+        def swap(cur: Inventory) -> Inventory:
             if devices is not None:
-                cur = self._inventory
-                inv = Inventory(profile=cur.profile, devices=[FakeDevice.from_api(d) for d in devices],
-                                counter_sets=counter_sets or [], device_classes=cur.device_classes,
-                                health_timeout_seconds=cur.health_timeout_seconds)
-            else:
-                inv = profiles.build(profile or self._inventory.profile, self.cfg.node_name, options)
-            self._inventory = inv
+                return Inventory(profile=cur.profile, devices=[FakeDevice.from_api(d) for d in devices],
+                                 counter_sets=counter_sets or [], device_classes=cur.device_classes,
+                                 health_timeout_seconds=cur.health_timeout_seconds)
+            return profiles.build(profile or cur.profile, self.cfg.node_name, options)
+        return self.update_inventory(swap)
+
+    def update_inventory(self, change: Callable[[Inventory], Inventory]) -> Inventory:
+        """Apply `change` to the inventory atomically, then republish as set_inventory does."""
+        with self._inv_lock:
+            inv = self._inventory = change(self._inventory)
         self.hub.set_inventory([d.name for d in inv.devices], inv.health_timeout_seconds)
         self.publisher.publish(inv)
         return inv
@@ -209,4 +216,5 @@ class FakeDriver:
             "slices": {"generation": self.publisher.generation, "published": self.publisher.desired,
                        "error": self.publisher.last_error},
             "claimStatus": {"served": self.status.served, "errors": list(self.status.errors)},
+            "binding": self.binding.snapshot(),
         }

@@ -116,7 +116,10 @@ def _expand(inv: Inventory, gname: str, group: dict[str, Any], opts: dict[str, A
         for cap, policy in group.get("consumable", {}).get("requestPolicy", {}).items():
             spec["capacity"][cap]["requestPolicy"] = copy.deepcopy(policy)
     parts = int(opts.get("partitions", 0) or 0)
-    if parts > 0:
+    # `partitioned`: how many of the group's devices, counted from the last, are cut (default all)
+    count = int(opts.get("count", 0))
+    partitioned = count if opts.get("partitioned") is None else int(opts["partitioned"])
+    if parts > 0 and i >= count - partitioned:
         counters = group["partition"]["counters"]
         set_name = f"{spec['name']}-counters"
         whole = {c: {"value": spec["capacity"][c]["value"]} for c in counters}

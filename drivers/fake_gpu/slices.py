@@ -35,11 +35,20 @@ def device_specs(inv: Inventory, caps: Capabilities) -> tuple[list[dict[str, Any
     """
     devices = [copy.deepcopy(d.spec) for d in inv.devices]
     sets = copy.deepcopy(inv.counter_sets)
+    if not caps.fractional_capacity:
+        # Read in whole units, 100m is 1: such a policy would hand out the capacity whole.
+        for d in devices:
+            d["capacity"] = {c: v for c, v in d.get("capacity", {}).items() if not _fractional(v)}
     if not caps.consumable_capacity:
         for d in devices:
             d.pop("allowMultipleAllocations", None)
             for cap in d.get("capacity", {}).values():
                 cap.pop("requestPolicy", None)
+    dropped = [f for served, fields in ((caps.device_taints, ("taints",)), (caps.binding_conditions, (
+        "bindsToNode", "bindingConditions", "bindingFailureConditions"))) if not served for f in fields]
+    for d in devices:
+        for f in dropped:
+            d.pop(f, None)
     if not caps.partitionable_devices:
         whole = {s["name"]: s["counters"] for s in sets}
         kept = []
@@ -83,6 +92,12 @@ def build(driver: str, node: str, inv: Inventory, caps: Capabilities, generation
     return out
 
 
+def _fractional(capacity: dict[str, Any]) -> bool:
+    policy = capacity.get("requestPolicy") or {}
+    values = [policy.get("default"), *(policy.get("validRange") or {}).values(), *(policy.get("validValues") or [])]
+    return any(isinstance(v, str) and v.endswith("m") for v in values)
+
+
 def _limit(devices: list[dict[str, Any]]) -> int:
     advanced = any("consumesCounters" in d or "taints" in d for d in devices)
     return MAX_DEVICES_COUNTERS if advanced else MAX_DEVICES
@@ -109,7 +124,8 @@ def _chunks(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]
 
 def _pack_with_counters(devices: list[dict[str, Any]], sets: list[dict[str, Any]]
                         ) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """1.34 layout: a counter set travels in the slice of the devices that consume it."""
+    """1.34 layout: a counter set travels in the slice of the devices that consume it; the other
+    devices go into slices of their own type (see _typed_chunks)."""
     by_set: dict[str, list[dict[str, Any]]] = {s["name"]: [] for s in sets}
     loose = []
     for d in devices:
@@ -124,8 +140,5 @@ def _pack_with_counters(devices: list[dict[str, Any]], sets: list[dict[str, Any]
             devs, cur_sets = groups[-1]
         devs += members
         cur_sets.append(s)
-    for d in loose:
-        if len(groups[-1][0]) >= MAX_DEVICES_COUNTERS:
-            groups.append(([], []))
-        groups[-1][0].append(d)
+    groups += [(chunk, []) for chunk in _typed_chunks(loose, MAX_DEVICES_COUNTERS)]
     return [g for g in groups if g[0] or g[1]]

@@ -81,3 +81,81 @@ def test_over_capacity_request_waits_until_capacity_frees(kit) -> None:
     waits.pod_unschedulable(kit.api, kit.ns, big, "cannot allocate all claims")
     kit.api.delete("Pod", holder, kit.ns, grace_seconds=0)
     kit.running(big)
+
+
+def _unaligned(capacity: dict) -> tuple[str, str] | None:
+    """(request, what the policy rounds it up to) for a published capacity with a validRange: half a
+    step past min rounds up to min + step; below min, to min."""
+    rng = (capacity.get("requestPolicy") or {}).get("validRange")
+    if not rng or "min" not in rng:
+        return None
+    low = parse_quantity(rng["min"])
+    if "step" in rng:
+        step = parse_quantity(rng["step"])
+        ask, want = low + step / 2, low + step
+    elif low > 0:
+        ask, want = low / 2, low
+    else:
+        return None
+    if "max" in rng and want > parse_quantity(rng["max"]) or want > parse_quantity(capacity["value"]):
+        return None
+    return f"{ask.normalize():f}", f"{want.normalize():f}"
+
+
+@pytest.mark.prepares
+def test_requests_are_rounded_up_to_the_request_policy(kit) -> None:
+    """validRange: an amount between steps consumes the next step (below min: min), as allocated."""
+    cls, device, capacities = _shared_device(kit)
+    cap, (ask, want) = next(((c, u) for c, e in capacities.items() if (u := _unaligned(e))), (None, (None, None)))
+    if cap is None:
+        pytest.skip(f"no capacity of {device.name} has a validRange with a step or a min to round to")
+    claim = kit.claim([b.request("net", cls, capacity={cap: ask})])
+    kit.running(kit.pod({"net": b.from_claim(claim)}))
+    [result] = kit.allocated(claim)["status"]["allocation"]["devices"]["results"]
+    assert parse_quantity(result["consumedCapacity"][cap]) == parse_quantity(want), (ask, want, result)
+
+
+@pytest.mark.prepares
+@pytest.mark.capability("multi-device")
+@pytest.mark.since("1.35", "kube-scheduler 1.34 accounts a share against the node's first shareable device only")
+def test_distinct_attribute_puts_two_shares_on_different_devices(kit) -> None:
+    """Two shares of one claim would fit one device; distinctAttribute makes them take two."""
+    role = kit.driver.profile.role("shared")
+    if role is None:
+        pytest.skip("the driver profile has no `shared` role")
+    devices = [d for _, d in kit.pin_pair("shared")]
+    if not all(d.spec.get("allowMultipleAllocations") for d in devices):
+        pytest.skip(f"devices {[d.name for d in devices]} do not all allow multiple allocations")
+    attr = dv.distinct_attribute(devices)
+    if attr is None:
+        pytest.skip(f"no attribute tells {[d.name for d in devices]} apart")
+    cls = kit.class_for(devices, role="shared")
+    claim = kit.claim([b.request("a", cls), b.request("b", cls)],
+                      constraints=[{"requests": ["a", "b"], "distinctAttribute": dv.qualified(kit.driver.name, attr)}])
+    kit.running(kit.pod({"net": b.from_claim(claim)}))
+    results = kit.allocated(claim)["status"]["allocation"]["devices"]["results"]
+    assert sorted(r["device"] for r in results) == sorted(d.name for d in devices), results
+
+
+def _fractional_capacity(d: Device) -> str | None:
+    """A capacity of a shareable device whose request policy steps in fractions of a unit."""
+    if not d.spec.get("allowMultipleAllocations"):
+        return None
+    return next((c for c, e in d.capacity.items() if _unaligned(e)
+                 and parse_quantity(e["requestPolicy"]["validRange"].get("step", "1")) % 1), None)
+
+
+@pytest.mark.prepares
+@pytest.mark.feature("fractional_capacity_range")
+def test_fractional_request_policy_rounds_in_milli_units(kit) -> None:
+    """A policy in fractions of a unit (DRAFractionalCapacityRange): 150m with min 100m and step
+    100m consumes 200m, where whole units would have read all three as 1."""
+    if not any(_fractional_capacity(d) for d in kit.driver.devices("shared")):
+        pytest.skip("no shareable device publishes a request policy with a step below one unit")
+    cls, device = kit.pin("shared", among=lambda d: _fractional_capacity(d) is not None)
+    cap = _fractional_capacity(device)
+    ask, want = _unaligned(device.capacity[cap])  # type: ignore[index,misc]
+    claim = kit.claim([b.request("net", cls, capacity={cap: ask})])  # type: ignore[dict-item]
+    kit.running(kit.pod({"net": b.from_claim(claim)}))
+    [result] = kit.allocated(claim)["status"]["allocation"]["devices"]["results"]
+    assert parse_quantity(result["consumedCapacity"][cap]) == parse_quantity(want), (ask, want, result)

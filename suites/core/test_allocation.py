@@ -161,10 +161,9 @@ def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
 def test_allocation_mode_all_takes_every_matching_device_of_the_node(kit) -> None:
     """AllocationMode All gets every device its class matches on one node: two devices pinned on a
     node (so the test needs no whole node to itself while others run)."""
-    node = kit.driver.node_for("gpu", at_least=2)
-    pinned = [kit.pin("gpu", node=node)[1] for _ in range(2)]
-    everything = kit.driver.devices(None)
-    cls = kit.device_class(" || ".join(f"({dv.unique_selector(kit.driver.name, d, everything)})" for d in pinned))
+    pinned = [d for _, d in kit.pin_pair()]
+    node = pinned[0].node
+    cls = kit.class_for(pinned)
     claim = kit.claim([b.request("gpu", cls, mode="All")])
     running = kit.running(kit.pod({"gpu": b.from_claim(claim)}))
     assert running["spec"]["nodeName"] == node

@@ -20,16 +20,8 @@ pytestmark = [pytest.mark.feature("core"), pytest.mark.prepares, pytest.mark.cap
 
 
 @pytest.fixture
-def instance(kit):
-    if kit.driver.installed.method != "bundled":
-        pytest.skip("driver updates run on a second instance of the bundled driver")
-    # A device pinned on the node keeps it this test's: no disruptive test reserves it meanwhile.
-    _, anchor = kit.pin()
-    image = kit.driver.running_pod(anchor.node)["spec"]["containers"][0]["image"]
-    inst = DriverInstance(kit, anchor.node, image)
-    inst.ready()
-    yield inst
-    inst.remove()
+def instance(driver_instance) -> DriverInstance:
+    return driver_instance()
 
 
 def _run(kit, instance) -> tuple[str, str]:

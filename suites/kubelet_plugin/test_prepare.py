@@ -142,6 +142,7 @@ def test_pod_deleted_while_its_prepare_hangs_leaves_nothing_prepared(kit, ledger
         pod = kit.pod({"gpu": b.from_claim(claim)})
         uid = calls.uid(claim)
         calls.in_flight(uid)
+        kit.saw_prepare_call()
         kit.api.delete("Pod", pod, kit.ns)
     waits.gone(kit.api, "Pod", pod, kit.ns, key="kubelet_retry")
     waits.claim_deallocated(kit.api, kit.ns, claim)

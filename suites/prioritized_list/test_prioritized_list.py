@@ -72,3 +72,40 @@ def test_constraint_selects_the_compatible_subrequest(kit) -> None:
                       constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
     kit.running(kit.pod({"c": b.from_claim(claim)}))
     assert sorted(r["request"] for r in _results(kit, claim)) == ["a", "b/gpu"]
+
+
+def _class_of_two(kit) -> tuple[str, list]:
+    """A class matching exactly two devices this test pinned on one node."""
+    devices = [d for _, d in kit.pin_pair()]
+    return kit.class_for(devices), devices
+
+
+@pytest.mark.prepares
+@pytest.mark.capability("multi-device")
+def test_first_satisfiable_count_is_chosen(kit) -> None:
+    """Counts are part of what must be satisfiable: of 3, 2 and 1 devices from a class of two, 2 wins."""
+    cls, devices = _class_of_two(kit)
+    claim = kit.claim([b.first_available("req", [b.subrequest("three", cls, count=3),
+                                                 b.subrequest("two", cls, count=2),
+                                                 b.subrequest("one", cls, count=1)])])
+    pod = kit.pod({"req": b.from_claim(claim)})
+    kit.running(pod)
+    results = _results(kit, claim)
+    assert [r["request"] for r in results] == ["req/two", "req/two"], results
+    assert sorted(r["device"] for r in results) == sorted(d.name for d in devices)
+    assert kit.devices_seen(pod) == {d.name for d in devices}
+
+
+@pytest.mark.prepares
+@pytest.mark.capability("opaque-config", "multi-device")
+def test_config_of_the_chosen_subrequest_reaches_all_its_devices(kit) -> None:
+    cfg, drv = kit.role_config("gpu"), kit.driver.name
+    cls, devices = _class_of_two(kit)
+    claim = kit.claim([b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)),
+                                                 b.subrequest("pair", cls, count=2)])],
+                      config=[b.opaque(drv, cfg.parameters, ["req/pair"])])
+    pod = kit.pod({"req": b.from_claim(claim)})
+    kit.running(pod)
+    assert [r["request"] for r in _results(kit, claim)] == ["req/pair", "req/pair"]
+    assert kit.devices_seen(pod) == {d.name for d in devices}
+    assert all(cfg.shown(kit.env(pod)).values()), "config of the chosen subrequest is missing"

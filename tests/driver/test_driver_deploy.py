@@ -24,7 +24,7 @@ def test_render_one_instance() -> None:
     assert driver_rule["resourceNames"] == ["gpu.fake.dra-conformance.io"]
     assert set(driver_rule["verbs"]) == {"associated-node:patch", "associated-node:update"}
     assert not any("resourceclaims/binding" in r["resources"] for r in rules)
-    assert next(r for r in rules if r["resources"] == ["resourceclaims"])["verbs"] == ["get"]
+    assert next(r for r in rules if r["resources"] == ["resourceclaims"])["verbs"] == ["get", "list"]
     ds = kinds["DaemonSet"][0]
     c = ds["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in c["env"]}

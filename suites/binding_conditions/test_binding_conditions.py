@@ -1,0 +1,86 @@
+"""Binding conditions (KEP-5007): the scheduler keeps a pod in PreBind until the driver reports
+the allocated device ready in the claim's status, and gives the device up when the driver reports
+a failure. Upstream proves this in integration tests only (test/integration/dra/binding_conditions.go);
+here it runs end to end, the driver answering through its control surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dra_conformance.waiting import wait_for
+from drivers.fake_gpu.binding import ATTACH_FAILED, ATTACHED, FAILED_TAINT
+from fixtures import builders as b
+from fixtures import device_taints as dt
+from fixtures import waits
+
+pytestmark = [pytest.mark.feature("binding_conditions"), pytest.mark.capability("control"),
+              pytest.mark.prepares]
+
+
+def _result(kit, claim: str, device: str | None = None) -> dict[str, Any]:
+    """The claim's one allocation result, once it is allocated (to `device`, if given)."""
+    def probe() -> tuple[bool, Any]:
+        c = kit.api.get("ResourceClaim", claim, kit.ns)
+        results = (((c.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+        if results and device in (None, results[0]["device"]):
+            return True, results[0]
+        return False, waits.describe_claim(c)
+    return wait_for(f"claim {claim} allocated" + (f" to {device}" if device else ""), probe, "claim_allocated")
+
+
+def _condition(claim: dict[str, Any], device: str, kind: str) -> dict[str, Any] | None:
+    for entry in (claim.get("status") or {}).get("devices") or []:
+        if entry["device"] == device:
+            return next((c for c in entry.get("conditions") or [] if c["type"] == kind), None)
+    return None
+
+
+def test_pod_waits_in_prebind_until_the_device_is_ready(kit, driver_binding) -> None:
+    cls, device = kit.pin()
+    published = driver_binding(device, "hold")
+    assert published["bindingConditions"] == [ATTACHED] and published["bindingFailureConditions"] == [ATTACH_FAILED]
+    claim = kit.claim([b.request("gpu", cls)])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    result = _result(kit, claim, device.name)
+    assert result["bindingConditions"] == [ATTACHED], result
+    assert result["bindingFailureConditions"] == [ATTACH_FAILED], result
+    waits.pod_event(kit.api, kit.ns, pod, "BindingConditionsPending")
+    held = kit.api.get("Pod", pod, kit.ns)
+    assert not held["spec"].get("nodeName"), waits.describe_pod(kit.api, held)
+    allocated = kit.api.get("ResourceClaim", claim, kit.ns)
+    assert [r["uid"] for r in allocated["status"].get("reservedFor") or []] == [held["metadata"]["uid"]]
+    # bindsToNode: the allocation is for the device's node only
+    terms = allocated["status"]["allocation"]["nodeSelector"]["nodeSelectorTerms"]
+    assert device.node in str(terms), terms
+
+    driver_binding(device, "ready")
+    running = kit.running(pod)
+    assert running["spec"]["nodeName"] == device.node
+    cond = _condition(kit.api.get("ResourceClaim", claim, kit.ns), device.name, ATTACHED)
+    assert cond is not None and cond["status"] == "True", cond
+
+
+def test_binding_failure_gives_the_device_up_for_another(kit, driver_binding, driver_taints) -> None:
+    """The first device fails to bind: the driver reports it and taints the device, the scheduler
+    releases the allocation, and the claim ends on the second device."""
+    _, failing = kit.pin()
+    _, spare = kit.pin()
+    cls = kit.class_for([failing, spare])
+    driver_binding(failing, "fail")
+    driver_binding(spare, "ready")
+    driver_taints(spare, [dt.taint(kit, "NoSchedule")])  # so the first try takes `failing`
+    claim = kit.claim([b.request("gpu", cls)])
+    pod = kit.pod({"gpu": b.from_claim(claim)})
+    _result(kit, claim, failing.name)
+
+    def failed_and_tainted() -> tuple[bool, Any]:
+        now = next((d for d in kit.driver.devices(None, failing.node) if d.name == failing.name), None)
+        keys = [t["key"] for t in (now.spec.get("taints") or [])] if now else []
+        return FAILED_TAINT in keys, keys
+    wait_for(f"the driver to taint {failing.name} after its binding failed", failed_and_tainted, "claim_allocated")
+    driver_taints(spare, [])
+    kit.running(pod)
+    assert _result(kit, claim)["device"] == spare.name
+    assert _condition(kit.api.get("ResourceClaim", claim, kit.ns), spare.name, ATTACHED)["status"] == "True"
