@@ -37,7 +37,7 @@ def safe_name(text: str, limit: int = 100) -> str:
 def new_run_dir(root: Path, k8s_version: str | None, profile: str | None) -> Path:
     """Create `<root>/<UTC timestamp>-<k8s>-<profile>`; a counter keeps same-second runs apart."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = safe_name(f"{stamp}-{k8s_version or 'unknown'}-{profile or 'default'}")
+    base = safe_name("-".join([stamp, *([k8s_version] if k8s_version else []), profile or "default"]))
     for n in range(1, 1000):
         path = root / (base if n == 1 else f"{base}-{n}")
         try:

@@ -128,8 +128,11 @@ class RunRecorder:
             self.run_dir = Path(explicit).resolve()
             self.run_dir.mkdir(parents=True, exist_ok=True)
         else:
-            self.run_dir = layout.new_run_dir(reports_dir(), _opt(config, "k8s_version"),
-                                              _opt(config, "profile"))
+            # An existing cluster is whatever version it is (the matrix column reads it from the
+            # cluster); the options' defaults would misname the run.
+            existing = bool(_opt(config, "kubeconfig"))
+            self.run_dir = layout.new_run_dir(reports_dir(), None if existing else _opt(config, "k8s_version"),
+                                              "existing" if existing else _opt(config, "profile"))
             layout.point_latest(self.run_dir)
         self.records: dict[str, TestRecord] = {}
         self.running: set[str] = set()  # started, not finished: named in an interrupted report

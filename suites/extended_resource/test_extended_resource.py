@@ -84,12 +84,14 @@ def test_special_claim_deleted_with_the_pod(kit) -> None:
 @pytest.mark.since("1.35", "the resource-claim controller releases extended-resource claims of finished pods "
                            "from 1.35 on")
 @pytest.mark.prepares
-def test_special_claim_deleted_when_pod_completes(kit) -> None:
+@pytest.mark.parametrize(("phase", "command"), [("Succeeded", "env; sleep 3"), ("Failed", "env; exit 3")],
+                         ids=["completes", "fails"])
+def test_special_claim_deleted_when_pod_ends(kit, phase: str, command: str) -> None:
     resource = f"dra-conformance.io/{kit.name('done')}"
     kit.pin("gpu", extended_resource_name=resource)
-    pod = _ext_pod(kit, resource, command="env; sleep 3")
+    pod = _ext_pod(kit, resource, command=command)
     claim = _special_claim(kit, pod)
-    kit.finished(pod)
+    kit.finished(pod, phase=phase)
     waits.gone(kit.api, "ResourceClaim", claim["metadata"]["name"], kit.ns, key="claim_deleted")
 
 
@@ -187,18 +189,6 @@ def test_pod_waits_for_the_device_class(kit) -> None:
     running = kit.running(pod)
     (result,) = _special_claim(kit, pod)["status"]["allocation"]["devices"]["results"]
     assert (result["device"], running["spec"]["nodeName"]) == (device.name, device.node)
-
-
-@pytest.mark.since("1.35", "the resource-claim controller releases extended-resource claims of finished pods "
-                           "from 1.35 on")
-@pytest.mark.prepares
-def test_special_claim_deleted_when_pod_fails(kit) -> None:
-    resource = f"dra-conformance.io/{kit.name('fail')}"
-    kit.pin("gpu", extended_resource_name=resource)
-    pod = _ext_pod(kit, resource, command="env; exit 3")
-    claim = _special_claim(kit, pod)
-    kit.finished(pod, phase="Failed")
-    waits.gone(kit.api, "ResourceClaim", claim["metadata"]["name"], kit.ns, key="claim_deleted")
 
 
 @pytest.mark.prepares
