@@ -123,7 +123,7 @@ def test_distinct_attribute_puts_two_shares_on_different_devices(kit) -> None:
     role = kit.driver.profile.role("shared")
     if role is None:
         pytest.skip("the driver profile has no `shared` role")
-    devices = [d for _, d in kit.pin_pair("shared")]
+    devices = kit.pin_pair("shared")
     if not all(d.spec.get("allowMultipleAllocations") for d in devices):
         pytest.skip(f"devices {[d.name for d in devices]} do not all allow multiple allocations")
     attr = dv.distinct_attribute(devices)

@@ -161,7 +161,7 @@ def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
 def test_allocation_mode_all_takes_every_matching_device_of_the_node(kit) -> None:
     """AllocationMode All gets every device its class matches on one node: two devices pinned on a
     node (so the test needs no whole node to itself while others run)."""
-    pinned = [d for _, d in kit.pin_pair()]
+    pinned = kit.pin_pair()
     node = pinned[0].node
     cls = kit.class_for(pinned)
     claim = kit.claim([b.request("gpu", cls, mode="All")])

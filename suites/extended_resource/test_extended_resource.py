@@ -97,7 +97,7 @@ def test_special_claim_deleted_when_pod_ends(kit, phase: str, command: str) -> N
 
 def _backed_by_two(kit, resource: str) -> tuple[str, list]:
     """A class for `resource` backed by exactly two devices this test pinned on one node."""
-    devices = [d for _, d in kit.pin_pair()]
+    devices = kit.pin_pair()
     return kit.class_for(devices, extended_resource_name=resource), devices
 
 

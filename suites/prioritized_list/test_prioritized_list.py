@@ -76,7 +76,7 @@ def test_constraint_selects_the_compatible_subrequest(kit) -> None:
 
 def _class_of_two(kit) -> tuple[str, list]:
     """A class matching exactly two devices this test pinned on one node."""
-    devices = [d for _, d in kit.pin_pair()]
+    devices = kit.pin_pair()
     return kit.class_for(devices), devices
 
 
