@@ -26,7 +26,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--kubeconfig", default=None, help="test an existing cluster instead of creating one")
     g.addoption("--keep-cluster", action="store_true", help="leave a created cluster running afterwards")
     g.addoption("--image-source", default="auto", choices=("auto", "kindest", "forge"),
-                help="where node images come from (auto: pull kindest/node when the pinned kind publishes it, "
-                     "else build offline)")
+                help="where node images come from (auto: pull kindest/node, else build offline)")
     g.addoption("--driver-profile", default=None,
                 help="driver profile YAML (default: the bundled fake GPU/NIC driver)")

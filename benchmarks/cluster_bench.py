@@ -78,7 +78,7 @@ def kind_alone(spec: config.ClusterSpec) -> float:
     name = "dra-bench-kind-alone"
     with tempfile.TemporaryDirectory(prefix="dra-bench-") as tmp:
         cfg, kubeconfig = Path(tmp) / "kind.yaml", Path(tmp) / "kubeconfig"
-        cfg.write_text(config.dump(config.render(spec, cluster.node_image(spec, "forge"))))
+        cfg.write_text(config.dump(config.render(spec, cluster.node_image(spec, "forge", build=False))))
         kind = kindbin.kind()
         start = time.monotonic()
         try:

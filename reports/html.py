@@ -7,7 +7,6 @@ from typing import Any
 import jinja2
 
 from reports.certify import verdict_lines
-from reports.matrix import node_image_label
 from reports.records import OUTCOMES
 
 _ENV = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -47,7 +46,6 @@ td.skip .status { color: var(--skip); } td.partial .status { color: var(--partia
          border: 1px solid var(--border); background: #fff; color: #57606a; }
 .badge.alpha { border-color: #d4a72c; color: #7d5b00; } .badge.beta { border-color: #54aeff; color: #0550ae; }
 .badge.ga { border-color: #4ac26b; color: #1a7f37; }
-.badge.prerelease { border-color: #cf222e; color: #a40e26; }
 code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: #f6f8fa; border: 1px solid var(--border); border-radius: 6px; padding: 8px;
       overflow-x: auto; white-space: pre-wrap; max-height: 420px; overflow-y: auto; }
@@ -70,8 +68,7 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 {% elif not m.interrupted %}<div class="banner pass">no failures</div>{% endif %}
 
 <table class="matrix">
-<tr><th>feature</th>{% for c in m.columns %}<th>Kubernetes {{ c.k8s_version }}{% if c.prerelease %}
- <span class="badge prerelease">pre-release</span>{% endif %}<br>
+<tr><th>feature</th>{% for c in m.columns %}<th>Kubernetes {{ c.k8s_version }}<br>
 <span class="muted">{{ c.profile }}{% if c.k8s_patch %} · {{ c.k8s_patch }}{% endif %}</span></th>
 {% endfor %}</tr>
 {% for f in m.features %}
@@ -96,8 +93,7 @@ details { margin: 6px 0; } summary { cursor: pointer; }
 <tr><th>column</th><th>Kubernetes</th><th>profile</th><th>driver</th><th>run</th><th>tests</th>
 <th>outcome</th><th>duration</th><th>feature gates</th><th>certify</th></tr>
 {% for c in m.columns %}
-<tr><td>{{ c.key }}</td><td>{{ c.k8s_version }}{% if c.k8s_patch %} ({{ c.k8s_patch }}){% endif %}
-{%- if c.prerelease %}, pre-release{% endif %}{{ node_image_label(c.get('node_image')) }}</td>
+<tr><td>{{ c.key }}</td><td>{{ c.k8s_version }}{% if c.k8s_patch %} ({{ c.k8s_patch }}){% endif %}</td>
 <td>{{ c.profile }}</td><td>{{ c.driver or '—' }}</td><td><code>{{ c.run_id or '—' }}</code></td>
 <td>{{ c.totals.get('total', 0) }}</td><td class="counts">{{ counts(c.totals) }}{% if c.interrupted %}
 <br><b>interrupted</b>{% endif %}</td>
@@ -172,4 +168,4 @@ def render_html(matrix: dict[str, Any]) -> str:
     template = _ENV.from_string(_TEMPLATE)
     return template.render(m=matrix, skips=skips, failed=failed, counts=_counts,
                            reasons_title=_reasons_title, duration=_duration, gates=_gates,
-                           verdict_lines=verdict_lines, node_image_label=node_image_label)
+                           verdict_lines=verdict_lines)

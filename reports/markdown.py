@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from reports.certify import verdict_lines
-from reports.matrix import node_image_label
 
 _ICON = {"pass": "✅", "fail": "❌", "skip": "⏭️", "partial": "⚠️", "not_run": "⏸️"}
 _EXCERPT_LINES = 25
@@ -58,8 +57,7 @@ def render_markdown(matrix: dict[str, Any]) -> str:
     if matrix["interrupted"]:
         out += ["> **INTERRUPTED** — this report is partial; tests counted as *not run* never finished.", ""]
 
-    heads = [f"{_esc(c['k8s_version'])} / {_esc(c['profile'])}" + (" (pre-release)" if c.get("prerelease") else "")
-             for c in cols]
+    heads = [f"{_esc(c['k8s_version'])} / {_esc(c['profile'])}" for c in cols]
     out.append("| feature | " + " | ".join(heads) + " |")
     out.append("|---" * (len(cols) + 1) + "|")
     for feature in matrix["features"]:
@@ -78,7 +76,6 @@ def render_markdown(matrix: dict[str, Any]) -> str:
             "|---|---|---|---|---|---|---|"]
     for c in cols:
         patch = f" ({c['k8s_patch']})" if c.get("k8s_patch") else ""
-        patch += (", pre-release" if c.get("prerelease") else "") + node_image_label(c.get("node_image"))
         cert = c.get("certify") or {}
         certify = ("passed" if cert.get("passed") else "**FAILED**") if cert.get("requested") else "—"
         state = " **(interrupted)**" if c.get("interrupted") else ""

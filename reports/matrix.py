@@ -32,13 +32,6 @@ def _driver_label(driver: Any) -> str | None:
     return str(driver) if driver else None
 
 
-def node_image_label(node: Any) -> str:
-    """", node image: forge (built)" for a column's `node_image` record; "" without one."""
-    if not isinstance(node, dict) or not node.get("source"):
-        return ""
-    return f", node image: {node['source']} ({node.get('obtained') or '?'})"
-
-
 def _excerpt(run_dir: Path | None, rel: str) -> str:
     if run_dir is None:
         return ""
@@ -93,8 +86,6 @@ def build_matrix(results: RunResults, run_dir: Path | None = None) -> dict[str, 
         "key": key,
         "k8s_version": version,
         "k8s_patch": meta.get("k8s_patch"),
-        "prerelease": bool(meta.get("prerelease")),
-        "node_image": meta.get("node_image"),
         "profile": profile,
         "run_id": meta.get("run_id"),
         "driver": _driver_label(meta.get("driver")) or meta.get("driver_name"),

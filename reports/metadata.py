@@ -21,8 +21,6 @@ from reports.context import run_dir
 KNOWN_KEYS = {
     "k8s_version": "Kubernetes minor version, e.g. '1.34'",
     "k8s_patch": "exact version or node image, e.g. 'v1.34.3'",
-    "prerelease": "the version under test is a pre-release (table entry marked so, or an -alpha/-beta/-rc tag)",
-    "node_image": "{image, source: kindest|forge|given, obtained: pulled|built|cached|given, why}",
     "profile": "feature profile: default | all-dra",
     "driver_profile": "path of the driver profile YAML",
     "driver": "driver name/version/image (dict or str)",

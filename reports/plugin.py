@@ -14,13 +14,11 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clusters.kind import node_record
 from dra_conformance.paths import reports_dir
 from dra_conformance.supervise import interrupted_by
 from reports import layout
@@ -33,7 +31,7 @@ from reports.metadata import harness_revision, merge_metadata
 from reports.plan import build_plan, plan_json, render_plan
 from reports.progress import LiveProgress
 from reports.records import RunResults, TestRecord, failure_message
-from reports.table import default_k8s_version, prerelease
+from reports.table import default_k8s_version
 from reports.testmeta import marker_meta
 
 _WORKERINPUT = "dra_reports_run_dir"
@@ -54,12 +52,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="render the Allure HTML report into the run dir at the end (needs Java + npm)")
     group.addoption("--progress-interval", dest="dra_progress_interval", type=float, default=30.0,
                     metavar="SECONDS", help="print a progress line with counts this often (0: never)")
-
-
-def _node_image(cluster_name: str | None) -> dict[str, str] | None:
-    """Which node image the harness's cluster got and how (pulled, built, cached), if it made one."""
-    node = node_record.read(cluster_name) if cluster_name else None
-    return asdict(node) if node else None
 
 
 def _opt(config: pytest.Config, name: str) -> Any:
@@ -176,7 +168,6 @@ class RunRecorder:
         meta = merge_metadata(self.run_dir, {
             "run_id": self.run_dir.name,
             "k8s_version": _opt(self.config, "k8s_version"),
-            "prerelease": prerelease(_opt(self.config, "k8s_version")),
             "profile": _opt(self.config, "profile") or "default",
             **self._driver_metadata(),
             "kubeconfig": _opt(self.config, "kubeconfig"),
@@ -205,8 +196,7 @@ class RunRecorder:
                   "profile": getattr(target, "profile", None), "feature_gates": getattr(target, "gates", None),
                   "runtime_config": getattr(target, "runtime_config", None),
                   "kind_config": getattr(target, "kind_config", None),
-                  "cluster": getattr(target, "cluster_name", None),
-                  "node_image": _node_image(getattr(target, "cluster_name", None))}
+                  "cluster": getattr(target, "cluster_name", None)}
         meta = merge_metadata(self.run_dir, {k: v for k, v in fields.items() if v is not None})
         if self.events:
             self.events.emit("target_ready", metadata=meta)

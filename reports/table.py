@@ -31,16 +31,6 @@ def feature_order() -> list[str]:
     return []
 
 
-def prerelease(version: str | None) -> bool:
-    """Whether `version` is a pre-release: an exact tag with a pre-release suffix
-    ("v1.38.0-beta.0"), or a minor ("1.38") whose table entry is marked `prerelease`."""
-    text = str(version or "").lstrip("v")
-    if text.count(".") >= 2:
-        return "-" in text
-    entry = (_table().get("versions") or {}).get(text)
-    return isinstance(entry, dict) and bool(entry.get("prerelease"))
-
-
 def default_k8s_version() -> str | None:
     """What the harness tests when --k8s-version is not given (names the run directory)."""
     value = _table().get("default_version")

@@ -35,8 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create = csub.add_parser("create", help="create (or reuse an identical) cluster and wait until Ready")
     add_spec_options(create)
     create.add_argument("--image-source", default="auto", choices=cluster.IMAGE_SOURCES,
-                        help="kindest: pull kindest/node; forge: build offline; "
-                             "auto: pull what the pinned kind publishes, else forge")
+                        help="kindest: pull kindest/node; forge: build offline; auto: pull, else forge")
     create.add_argument("--node-image", help="use this node image as is")
     create.set_defaults(func=_create)
 
@@ -95,6 +94,6 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace) -> int:
     spec = cluster.for_host(spec_from(args))
-    node = args.node_image or cluster.node_image(spec, args.image_source)
+    node = args.node_image or cluster.node_image(spec, args.image_source, build=False)
     print(config.dump(config.render(spec, node)), end="")
     return 0

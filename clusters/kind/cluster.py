@@ -10,18 +10,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from clusters.kind import config, host, kindbin, node_record, node_source, ownership
+from clusters.kind import config, host, kindbin, ownership
 from clusters.kind.forge import images
 from clusters.kind.forge.node_image import ensure_node_image, tag_for
 from clusters.kind.forge.toolbox_image import ensure_toolbox_image
-from clusters.kind.node_record import NodeImage
 from dra_conformance import kube, proc
 from dra_conformance.errors import HarnessError
 from dra_conformance.paths import cache_dir
 from dra_conformance.progress import note, step
 from dra_conformance.waiting import wait_for
 
-IMAGE_SOURCES = node_source.SOURCES
+IMAGE_SOURCES = ("auto", "kindest", "forge")
 
 
 @dataclass(frozen=True)
@@ -50,30 +49,26 @@ def for_host(spec: config.ClusterSpec) -> config.ClusterSpec:
                               host.has_sys_resource())
 
 
-def node_image(spec: config.ClusterSpec, source: str = "auto") -> str:
-    """The node image tag the choice (node_source.py) leads to; nothing pulled or built."""
-    if node_source.choose(spec, source).source == "kindest":
-        return spec.release.node_image
-    return tag_for(spec.release.patch)
+def node_image(spec: config.ClusterSpec, source: str = "auto", *, build: bool = True) -> str:
+    """kindest/node for the release when it is here or can be pulled, else the offline forge.
 
-
-def provide_node_image(spec: config.ClusterSpec, source: str = "auto") -> NodeImage:
-    """The node image for `spec`, pulled or built (or found locally), and how it was obtained."""
-    choice = node_source.choose(spec, source)
-    upstream, why = spec.release.node_image, choice.why
-    if choice.source == "kindest":
-        if images.exists(upstream):
-            return NodeImage(upstream, "kindest", "cached", why)
-        if _pull(upstream):
-            return NodeImage(upstream, "kindest", "pulled", why)
-        if not choice.fallback:
+    On cgroup v1 hosts `auto` goes straight to the forge: current kindest/node images are Debian
+    trixie, whose systemd (257) refuses to boot on cgroup v1; the forge's bookworm node does not.
+    With build=False nothing is pulled or built: the tag the choice would lead to.
+    """
+    if source not in IMAGE_SOURCES:
+        raise HarnessError(f"unknown image source {source!r}; choose from {', '.join(IMAGE_SOURCES)}")
+    upstream = spec.release.node_image
+    if source == "auto" and spec.host_cgroup == 1:
+        if build:
+            note("cgroup v1 host: using the offline-built (bookworm) node image")
+    elif source in ("auto", "kindest"):
+        if not build or images.exists(upstream) or _pull(upstream):
+            return upstream
+        if source == "kindest":
             raise HarnessError(f"cannot pull {upstream} (no registry reachable?); use --image-source forge")
-        why = f"{upstream} cannot be pulled"
-    note(f"{why}: using the offline-built node image")
-    tag = tag_for(spec.release.patch)
-    cached = images.exists(tag)
-    ensure_node_image(spec.release.patch)
-    return NodeImage(tag, "forge", "cached" if cached else "built", why)
+        note(f"{upstream} cannot be pulled: building the node image offline")
+    return ensure_node_image(spec.release.patch) if build else tag_for(spec.release.patch)
 
 
 def _pull(image: str) -> bool:
@@ -87,17 +82,15 @@ def ensure(spec: config.ClusterSpec, *, image_source: str = "auto", image: str |
            owner: ownership.Owner | None = None) -> Cluster:
     """A running cluster for `spec`: reused when its rendered config is identical, else (re)created.
 
-    `owner` is recorded for a cluster this call creates, and claims a reused one (ownership.py);
-    the node image and how this call obtained it, in node_record.py.
+    `owner` is recorded for a cluster this call creates, and claims a reused one (ownership.py).
     """
     host.ensure_engine()
     spec = for_host(spec)
-    node = NodeImage(image, "given", "given", "--node-image") if image else provide_node_image(spec, image_source)
-    rendered = config.dump(config.render(spec, node.image))
+    node = image or node_image(spec, image_source)
+    rendered = config.dump(config.render(spec, node))
     name = config.cluster_name(spec)
     with _locked(name):
-        made = _ensure(spec, name, node.image, rendered)
-        node_record.write(name, node)
+        made = _ensure(spec, name, node, rendered)
         if owner is not None:
             (ownership.write if made.created else ownership.claim)(name, owner)
         return made

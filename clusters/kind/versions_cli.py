@@ -1,6 +1,5 @@
 """`dra-conformance versions add|check`: the version table from, and against, each release's own
-source (the k8s.io/kubernetes module at the release tag, from the Go module proxy); `versions
-matrix`: the nightly workflow's version matrix."""
+source (the k8s.io/kubernetes module at the release tag, from the Go module proxy)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from clusters.kind import nightly, releasesource, version_draft, versions
+from clusters.kind import releasesource, version_draft, versions
 from dra_conformance.errors import HarnessError
 from dra_conformance.paths import REPO
 
@@ -31,9 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                                           "exit 1 when it does")
     check.add_argument("minor", nargs="?", help="one minor of the table (default: all of them)")
     check.set_defaults(func=_check)
-    matrix = vsub.add_parser("matrix", help="the nightly workflow's version matrix as one line of JSON "
-                                            "(released minors and the newest pre-release, flagged)")
-    matrix.set_defaults(func=lambda _: print(nightly.matrix_json()) or 0)
     for cmd in (add, check):
         cmd.add_argument("--table", type=Path, default=versions.TABLE,
                          help="the version table (default: the harness's own)")

@@ -21,7 +21,6 @@ from reports.html import render_html
 from reports.markdown import render_markdown
 from reports.matrix import build_matrix, load_matrix_input, merge_matrices
 from reports.records import RunResults, TestRecord, load_run
-from reports.table import prerelease
 
 DATA = Path(__file__).with_name("data")
 DIAG_MARKER = "DIAG-MARKER never allocated"
@@ -217,25 +216,3 @@ def test_verify_command_checks_the_bundle_and_says_what_it_certifies(runs: Path)
     bad = verify(bundle)
     assert bad.returncode == 1 and "✗ checksum mismatch: junit.xml" in bad.stdout
     assert bad.stdout.strip().splitlines()[-1].startswith("dra-conformance: error: bundle")
-
-
-def test_a_pre_release_column_and_its_node_image_reach_every_rendering(runs: Path) -> None:
-    results = load_run(runs / "run-1.34")
-    results.metadata |= {"prerelease": True, "node_image": {
-        "image": "dra-conformance.local/node:v1.38.0-beta.0-0", "source": "forge", "obtained": "built", "why": "-"}}
-    matrix = merge_matrices([build_matrix(results, runs / "run-1.34"), load_matrix_input(runs / "run-1.35")])
-    pre, released = matrix["columns"]
-    assert (pre["prerelease"], pre["node_image"]["source"]) == (True, "forge")
-    assert (released["prerelease"], released["node_image"]) == (False, None)
-    md = render_markdown(matrix)
-    assert "| feature | 1.34 / default (pre-release) | 1.35 / default |" in md
-    assert ", pre-release, node image: forge (built)" in md
-    assert "pre-release</span>" in render_html(matrix)
-
-
-@pytest.mark.parametrize(("version", "expected"), [
-    ("1.38", True), ("v1.38.0-beta.0", True), ("1.37", False), ("v1.37.0-rc.1", True), ("v1.38.0", False),
-    (None, False),
-])
-def test_prerelease_follows_the_table_for_a_minor_and_the_tag_for_a_patch(version, expected) -> None:
-    assert prerelease(version) is expected
