@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from dra_conformance.waiting import wait_for
 from fixtures import builders as b
 from fixtures import waits
 
@@ -25,20 +26,28 @@ def _pools(slices: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def test_driver_publishes_complete_pools_for_its_nodes(kit) -> None:
     """Slice publication: every pool's newest generation is complete, node-local slices name a node
-    that exists, device names are unique in a pool, and each role of the profile has devices."""
-    slices = kit.driver.slices()
-    assert slices, f"driver {kit.driver.name} publishes no ResourceSlice"
+    that exists, device names are unique in a pool, and each role of the profile has devices.
+
+    Complete once settled: a kubelet (re)starting on a node deletes that node's slices one by one
+    while the plugin publishes them again, so one reading may catch a pool in between."""
     nodes = {n["metadata"]["name"] for n in kit.api.list("Node")}
-    for pool, items in _pools(slices).items():
-        newest = max(s["spec"]["pool"]["generation"] for s in items)
-        current = [s for s in items if s["spec"]["pool"]["generation"] == newest]
-        want = current[0]["spec"]["pool"]["resourceSliceCount"]
-        assert len(current) == want, f"pool {pool}: {len(current)} of {want} slices at generation {newest}"
-        for s in current:
-            if node := s["spec"].get("nodeName"):
-                assert node in nodes, f"slice {s['metadata']['name']} names node {node}, which does not exist"
-        names = [d["name"] for s in current for d in s["spec"].get("devices") or []]
-        assert len(names) == len(set(names)), f"pool {pool} publishes a device name twice: {sorted(names)}"
+
+    def problems() -> tuple[bool, Any]:
+        slices = kit.driver.slices()
+        found = [] if slices else [f"driver {kit.driver.name} publishes no ResourceSlice"]
+        for pool, items in _pools(slices).items():
+            newest = max(s["spec"]["pool"]["generation"] for s in items)
+            current = [s for s in items if s["spec"]["pool"]["generation"] == newest]
+            want = current[0]["spec"]["pool"]["resourceSliceCount"]
+            if len(current) != want:
+                found.append(f"pool {pool}: {len(current)} of {want} slices at generation {newest}")
+            found += [f"slice {s['metadata']['name']} names node {s['spec']['nodeName']}, which does not exist"
+                      for s in current if s["spec"].get("nodeName") and s["spec"]["nodeName"] not in nodes]
+            names = [d["name"] for s in current for d in s["spec"].get("devices") or []]
+            if len(names) != len(set(names)):
+                found.append(f"pool {pool} publishes a device name twice: {sorted(names)}")
+        return not found, found
+    wait_for(f"the pools of {kit.driver.name} to be complete", problems, "slices_published")
     for role in kit.driver.profile.classes:
         assert kit.driver.devices(role), f"no published device matches role {role!r} of the driver profile"
 

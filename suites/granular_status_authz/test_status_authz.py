@@ -18,8 +18,7 @@ from dra_conformance import kube
 from fixtures import builders as b
 from fixtures.kubeapi import Api, ApiError, path
 
-pytestmark = [pytest.mark.feature("granular_status_authz"), pytest.mark.capability("multi-node"),
-              pytest.mark.prepares]
+pytestmark = [pytest.mark.feature("granular_status_authz"), pytest.mark.prepares]
 
 APPLY = "application/apply-patch+yaml"
 
@@ -49,8 +48,9 @@ def _writer(kit, name: str, verbs: list[str], node: str | None) -> Api:
     return Api(kube.api_client_with_token(kit.driver.target.kubeconfig, token["status"]["token"]))
 
 
-def _claim_on(kit, node: str) -> dict[str, Any]:
-    """A claim of the driver's, allocated on `node` and in use by a running pod."""
+def _claim_on(kit, node: str | None = None) -> dict[str, Any]:
+    """A claim of the driver's, allocated (on `node`, or any) and in use by a running pod. A test that
+    does not need a node takes any: a disruptive test may hold one node for minutes."""
     cls, _ = kit.pin(node=node)
     claim = kit.claim([b.request("gpu", cls)])
     kit.running(kit.pod({"gpu": b.from_claim(claim)}))
@@ -90,6 +90,7 @@ def two_nodes(kit) -> tuple[str, str]:
     return nodes[0], nodes[1]
 
 
+@pytest.mark.capability("multi-node")
 def test_node_bound_writer_may_write_status_on_its_own_node_only(kit, two_nodes) -> None:
     own, other = two_nodes
     here, there = _claim_on(kit, own), _claim_on(kit, other)
@@ -103,19 +104,17 @@ def test_node_bound_writer_may_write_status_on_its_own_node_only(kit, two_nodes)
                        "devices") or [])
 
 
-def test_control_plane_writer_needs_arbitrary_node(kit, two_nodes) -> None:
-    _, other = two_nodes
-    claim = _claim_on(kit, other)
+def test_control_plane_writer_needs_arbitrary_node(kit) -> None:
+    claim = _claim_on(kit)
     associated = _writer(kit, "only-associated", ["associated-node:patch"], None)
     _forbidden(lambda: _write_status(associated, claim, "only-associated"), "arbitrary-node:patch")
     arbitrary = _writer(kit, "arbitrary", ["arbitrary-node:patch"], None)
     _write_status(arbitrary, claim, "arbitrary")
 
 
-def test_status_writer_may_not_change_reserved_for(kit, two_nodes) -> None:
+def test_status_writer_may_not_change_reserved_for(kit) -> None:
     """status.devices rights are not rights to the allocation: reservedFor needs resourceclaims/binding."""
-    own, _ = two_nodes
-    claim = _claim_on(kit, own)
+    claim = _claim_on(kit)
     writer = _writer(kit, "arbitrary", ["arbitrary-node:patch"], None)
     meta = claim["metadata"]
     _forbidden(lambda: writer.patch("ResourceClaim", meta["name"], {"status": {"reservedFor": None}},
