@@ -28,6 +28,7 @@ class DriverConfig:
     dra_versions: list[str] = field(default_factory=lambda: ["v1", "v1beta1"])
     health_versions: list[str] = field(default_factory=lambda: ["v1alpha1", "v1"])
     health_interval: float = 10.0
+    metadata_versions: list[str] = field(default_factory=lambda: ["v1beta1", "v1alpha1"])  # KEP-5304; []: none
     resync_interval: float = 5.0               # seconds between slice reconciles; 0: only on registration
     keep_slices_on_exit: bool = False
 
@@ -93,6 +94,8 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
     p.add_argument("--dra-versions", default=env("DRA_VERSIONS", "v1,v1beta1"))
     p.add_argument("--health-versions", default=env("HEALTH_VERSIONS", "v1alpha1,v1"),
                    help="empty: no health service")
+    p.add_argument("--metadata-versions", default=env("METADATA_VERSIONS", "v1beta1,v1alpha1"),
+                   help="DeviceMetadata versions written for containers, newest first (empty: no metadata)")
     p.add_argument("--health-interval", type=float, default=float(env("HEALTH_INTERVAL", "10")))
     p.add_argument("--resync-interval", type=float, default=float(env("RESYNC_INTERVAL", "5")),
                    help="seconds between ResourceSlice reconciles while serving (0: only on registration)")
@@ -106,6 +109,9 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
         p.error("--dra-versions: a non-empty subset of v1,v1beta1")
     if not set(health) <= {"v1alpha1", "v1"}:
         p.error("--health-versions: a subset of v1alpha1,v1")
+    metadata = _csv(a.metadata_versions)
+    if metadata and metadata[0] != "v1beta1" or not set(metadata) <= {"v1beta1", "v1alpha1"}:
+        p.error("--metadata-versions: v1beta1, optionally followed by v1alpha1 (or empty)")
     try:
         options = parse_options(a.option)
     except ValueError as exc:
@@ -115,5 +121,5 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
         plugin_root=Path(a.plugin_root), cdi_root=Path(a.cdi_root), control_host=a.control_host,
         control_port=a.control_port, kubeconfig=a.kubeconfig,
         claims_file=Path(a.claims_file) if a.claims_file else None, capabilities=a.capabilities,
-        dra_versions=dra, health_versions=health, health_interval=a.health_interval,
+        dra_versions=dra, health_versions=health, health_interval=a.health_interval, metadata_versions=metadata,
         resync_interval=a.resync_interval, keep_slices_on_exit=a.keep_slices_on_exit)

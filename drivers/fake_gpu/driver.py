@@ -24,6 +24,7 @@ from drivers.fake_gpu.control import ControlServer
 from drivers.fake_gpu.faults import Faults
 from drivers.fake_gpu.kubeapi import KubeApi
 from drivers.fake_gpu.ledger import Ledger
+from drivers.fake_gpu.metadata import MetadataWriter
 from drivers.fake_gpu.preparer import Preparer
 from drivers.fake_gpu.profiles import FakeDevice, Inventory
 from drivers.fake_gpu.publisher import Publisher
@@ -66,7 +67,9 @@ class FakeDriver:
         self.ledger = Ledger(cfg.ledger_file)
         self.preparer = Preparer(driver=cfg.driver_name, node=cfg.node_name, claims=claims,
                                  checkpoint=self.checkpoint, ledger=self.ledger, cdi_root=cfg.cdi_root,
-                                 inventory=self.inventory, status=self.status)
+                                 inventory=self.inventory, status=self.status,
+                                 metadata=MetadataWriter(cfg.driver_name, cfg.plugin_dir, cfg.cdi_root,
+                                                         cfg.metadata_versions))
         self._serving_lock = threading.Lock()
         self._dra_server: grpc.Server | None = None
         self._reg_server: grpc.Server | None = None

@@ -14,6 +14,7 @@ from drivers.fake_gpu.checkpoint import Checkpoint
 from drivers.fake_gpu.claim_status import ClaimStatusWriter
 from drivers.fake_gpu.claims import ClaimNotFound, ClaimSource
 from drivers.fake_gpu.ledger import Ledger
+from drivers.fake_gpu.metadata import MetadataWriter, device_entry
 from drivers.fake_gpu.profiles import Inventory
 
 
@@ -53,10 +54,11 @@ def configs_for(result: dict[str, Any], configs: list[dict[str, Any]], driver: s
 
 class Preparer:
     def __init__(self, *, driver: str, node: str, claims: ClaimSource, checkpoint: Checkpoint, ledger: Ledger,
-                 cdi_root: Path, inventory: Callable[[], Inventory], status: ClaimStatusWriter) -> None:
+                 cdi_root: Path, inventory: Callable[[], Inventory], status: ClaimStatusWriter,
+                 metadata: MetadataWriter) -> None:
         self.driver, self.node, self.pool = driver, node, node
         self.claims, self.checkpoint, self.ledger, self.cdi_root = claims, checkpoint, ledger, cdi_root
-        self.inventory, self.status = inventory, status
+        self.inventory, self.status, self.metadata = inventory, status, metadata
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def prepare(self, ref: ClaimRef) -> list[dict[str, Any]]:
@@ -66,12 +68,15 @@ class Preparer:
             if record is not None:
                 if not cdi.spec_path(self.cdi_root, self.driver, ref.uid).exists():
                     cdi.write_spec(self.cdi_root, self.driver, ref.uid, record["cdiEnv"])
+                if self.metadata.specs_missing(ref.uid, record.get("metadata", [])):
+                    self.metadata.write_specs(ref.uid, record["metadata"])
                 self.ledger.count(ref.uid, "reused")
                 return record["devices"]
             claim = self._lookup(ref)
             results, configs = self._results(claim)
             inv = self.inventory()
             devices, envs, status_entries = [], [], []
+            described: dict[str, list[dict[str, Any]]] = {}  # request -> its devices' metadata
             for i, r in enumerate(results):
                 applied = configs_for(r, configs, self.driver)
                 for cfg in applied:
@@ -93,9 +98,15 @@ class Preparer:
                 devices.append(dev)
                 status_entries.append({"pool": r["pool"], "device": r["device"], "shareID": r.get("shareID"),
                                        **fake.status})
+                described.setdefault(r["request"], []).append(device_entry(self.driver, r["pool"], fake.spec,
+                                                                           fake.status))
             cdi.write_spec(self.cdi_root, self.driver, ref.uid, envs)
+            mounts = self.metadata.write(claim, described)
+            for m in mounts:  # on the request's first device, as the kubelet gives it per request
+                first = next(d for d in devices if d["requestNames"][0].split("/", 1)[0] == m["request"])
+                first["cdiDeviceIDs"].append(m["cdiDeviceID"])
             self.checkpoint.put(ref.uid, {"namespace": ref.namespace, "name": ref.name, "devices": devices,
-                                          "cdiEnv": envs})
+                                          "cdiEnv": envs, "metadata": mounts})
             self.status.write(claim, status_entries)
             self.ledger.count(ref.uid, "prepared")
             return devices
@@ -104,6 +115,7 @@ class Preparer:
         """Remove the CDI spec even for claims the checkpoint does not know (e.g. a lost checkpoint)."""
         with self._locks[ref.uid]:
             cdi.remove_spec(self.cdi_root, self.driver, ref.uid)
+            self.metadata.remove(ref.namespace, ref.name, ref.uid)
             known = self.checkpoint.get(ref.uid) is not None
             if known:
                 self.status.clear(ref.namespace, ref.name, ref.uid)

@@ -108,3 +108,51 @@ def test_no_health_in_pod_status(kit) -> None:
     running = kit.running(pod)
     for cs in running["status"].get("containerStatuses") or []:
         assert not cs.get("allocatedResourcesStatus"), cs
+
+
+@pytest.mark.feature_off("optional_node_operations")
+def test_skip_node_operations_dropped(api, ns) -> None:
+    dropped_or_rejected(api, _slice(ns, {"name": "d"}, skipNodeOperations=["*"]),
+                        lambda o: o["spec"].get("skipNodeOperations"), "skipNodeOperations")
+
+
+@pytest.mark.feature_off("compatibility_groups")
+def test_compatibility_groups_dropped(api, ns) -> None:
+    dev = {"name": "d", "consumesCounters": [{"counterSet": "s", "counters": {"mem": {"value": "1"}},
+                                              "compatibilityGroups": ["mig"]}]}
+    dropped_or_rejected(api, _slice(ns, dev), lambda o: any(
+        u.get("compatibilityGroups") for u in _device(o).get("consumesCounters") or []), "compatibilityGroups")
+
+
+@pytest.mark.feature_off("list_type_attributes")
+def test_list_type_attribute_rejected(api, ns) -> None:
+    """The server strips the list, and an attribute without a value is invalid."""
+    dev = {"name": "d", "attributes": {"models": {"strings": ["a100", "h100"]}}}
+    dropped_or_rejected(api, _slice(ns, dev), lambda o: _device(o).get("attributes", {}).get("models"),
+                        "attributes")
+
+
+@pytest.mark.feature_off("partitionable_devices_type")
+def test_partition_type_attribute_dropped(api, ns) -> None:
+    dev = {"name": "d", "attributes": {"profile": {"string": "Full"}},
+           "consumesCounters": [{"counterSet": "s", "counters": {"mem": {"value": "1"}}}]}
+    dropped_or_rejected(api, _slice(ns, dev, partitionTypeAttribute="gates-off.example.com/profile"),
+                        lambda o: o["spec"].get("partitionTypeAttribute"), "partitionTypeAttribute")
+
+
+@pytest.mark.feature_off("node_allocatable")
+def test_node_allocatable_resources_dropped(api, ns) -> None:
+    """1.37's field; the server drops 1.36's name as unknown too."""
+    dev = {"name": "d", "nodeAllocatableResources": {"cpu": {"mapping": {"deviceMultiplier": "1"}}}}
+    dropped_or_rejected(api, _slice(ns, dev), lambda o: _device(o).get("nodeAllocatableResources"),
+                        "nodeAllocatableResources")
+
+
+@pytest.mark.feature_off("derived_attributes")
+def test_derived_attributes_dropped(api, ns) -> None:
+    req = b.request("r", "any-class")
+    req["exactly"]["derivedAttributes"] = [{"name": "derived.example.com/numa", "expression": "1"}]
+    obj = b.resource_claim("gated", ns, b.claim_spec([req], constraints=[
+        {"requests": ["r"], "matchAttribute": "derived.example.com/numa"}]))
+    dropped_or_rejected(api, obj, lambda o: o["spec"]["devices"]["requests"][0]["exactly"].get("derivedAttributes"),
+                        "derivedAttributes")

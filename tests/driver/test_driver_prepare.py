@@ -27,7 +27,9 @@ def test_prepare_returns_cdi_ids_keyed_by_claim_uid(rig: Rig, version: str) -> N
     devs = resp.claims[uid].devices
     assert [(x.device_name, x.pool_name, list(x.request_names)) for x in devs] == [
         ("gpu-0", "node-a", ["gpus"]), ("gpu-1", "node-a", ["gpus"])]
-    assert [list(x.cdi_device_ids) for x in devs] == [[f"{d}/claim={uid}-0"], [f"{d}/claim={uid}-1"]]
+    # the request's device metadata rides on its first device (tests/driver/test_driver_metadata.py)
+    assert [list(x.cdi_device_ids) for x in devs] == [[f"{d}/claim={uid}-0", f"{d}/metadata={uid}_gpus"],
+                                                      [f"{d}/claim={uid}-1"]]
     spec = json.loads(rig.spec_file(claim).read_text())
     assert spec["kind"] == f"{d}/claim"
     seen = env_of(rig, claim, [i for x in devs for i in x.cdi_device_ids])

@@ -37,7 +37,7 @@ def render(driver_name: str, namespace: str, *, image: str, profile: str = "gpu"
            control_port: int = DEFAULT_CONTROL_PORT, node_selector: dict[str, str] | None = None,
            tolerations: list[dict[str, Any]] | None = None, node_restriction: bool = True,
            plugin_root: str = "/var/lib/kubelet", cdi_root: str = "/var/run/cdi",
-           health_interval: float = 10.0) -> list[dict[str, Any]]:
+           health_interval: float = 10.0, metadata_versions: str = "v1beta1,v1alpha1") -> list[dict[str, Any]]:
     """The instance's objects as dicts, in apply order (ServiceAccount, RBAC, policy, classes, DaemonSet).
 
     `options`: profile options ({"gpu": {"count": 8, "consumable": True}}); `capabilities`: "auto" or
@@ -50,7 +50,7 @@ def render(driver_name: str, namespace: str, *, image: str, profile: str = "gpu"
     env = {"DRIVER_NAME": driver_name, "DEVICE_PROFILE": profile, "PROFILE_OPTIONS": opts,
            "CAPABILITIES": capabilities, "DRA_VERSIONS": dra_versions, "HEALTH_VERSIONS": health_versions,
            "CONTROL_PORT": str(control_port), "KUBELET_ROOT": plugin_root, "CDI_ROOT": cdi_root,
-           "HEALTH_INTERVAL": str(health_interval), "PYTHONUNBUFFERED": "1"}
+           "HEALTH_INTERVAL": str(health_interval), "METADATA_VERSIONS": metadata_versions, "PYTHONUNBUFFERED": "1"}
     labels = {"app.kubernetes.io/name": "fake-gpu-dra-driver", "app.kubernetes.io/instance": app,
               "dra-conformance.io/driver": driver_name[:63]}
     text = jinja2.Template(TEMPLATE.read_text(), undefined=jinja2.StrictUndefined).render(
