@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from drivers.fake_gpu.metadata import check_versions
+
 DEFAULT_DRIVER = "gpu.fake.dra-conformance.io"
 DEFAULT_CONTROL_PORT = 8470
 
@@ -110,8 +112,10 @@ def parse_args(argv: list[str] | None = None) -> DriverConfig:
     if not set(health) <= {"v1alpha1", "v1"}:
         p.error("--health-versions: a subset of v1alpha1,v1")
     metadata = _csv(a.metadata_versions)
-    if metadata and metadata[0] != "v1beta1" or not set(metadata) <= {"v1beta1", "v1alpha1"}:
-        p.error("--metadata-versions: v1beta1, optionally followed by v1alpha1 (or empty)")
+    try:
+        check_versions(metadata)
+    except ValueError as exc:
+        p.error(f"--metadata-versions: {exc}")
     try:
         options = parse_options(a.option)
     except ValueError as exc:

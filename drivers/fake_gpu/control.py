@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.fake_gpu.faults import Fault
 from drivers.fake_gpu.kubeapi import ApiError
+from drivers.fake_gpu.metadata import check_versions
 from drivers.fake_gpu.taints import tainted
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/health": self._health, "/faults": self._faults, "/faults/release": self._release,
             "/faults/clear": self._clear, "/wait": self._wait, "/wait/streams": self._wait_streams,
             "/inventory": self._inventory, "/taints": self._taints, "/binding": self._binding,
-            "/serving": self._serving,
+            "/serving": self._serving, "/metadata": self._metadata,
             "/crash": self._crash,
         })
 
@@ -194,6 +195,16 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.driver.unserve()
         return {"serving": self.driver.serving(), "registration": self.driver.registration.to_json()}
+
+    def _metadata(self, b: dict[str, Any]) -> dict[str, Any]:
+        """Which DeviceMetadata versions claims prepared from now on get ([]: none)."""
+        versions = list(b["versions"])
+        try:
+            check_versions(versions)
+        except ValueError as exc:
+            raise _Reply(400, {"error": str(exc)}) from None
+        self.driver.preparer.metadata.versions = versions
+        return {"versions": versions}
 
     def _crash(self, b: dict[str, Any]) -> None:
         code, restart = int(b.get("exitCode", 1)), bool(b.get("restart", False))

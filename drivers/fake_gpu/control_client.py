@@ -172,6 +172,10 @@ class ControlClient:
     def clear_binding(self, device: str) -> dict[str, Any]:
         return self.call("POST", "/binding", {"device": device, "clear": True})
 
+    def set_metadata_versions(self, versions: list[str]) -> dict[str, Any]:
+        """DeviceMetadata versions for claims prepared from now on, v1beta1 first ([]: no metadata)."""
+        return self.call("POST", "/metadata", {"versions": versions})
+
     def stop_serving(self) -> dict[str, Any]:
         """The kubelet-facing sockets go away (the kubelet sees the plugin stop); control stays up."""
         return self.call("POST", "/serving", {"serving": False})

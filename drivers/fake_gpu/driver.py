@@ -220,4 +220,5 @@ class FakeDriver:
                        "error": self.publisher.last_error},
             "claimStatus": {"served": self.status.served, "errors": list(self.status.errors)},
             "binding": self.binding.snapshot(),
+            "metadata": {"versions": self.preparer.metadata.versions},
         }

@@ -25,6 +25,12 @@ VERSIONS = ("v1beta1", "v1alpha1")  # the ones a driver may write, newest first
 POD_CLAIM_ANNOTATION = "resource.kubernetes.io/pod-claim-name"
 
 
+def check_versions(versions: list[str]) -> None:
+    """Raise ValueError unless `versions` is v1beta1, optionally followed by v1alpha1 (or empty)."""
+    if versions not in ([], list(VERSIONS[:1]), list(VERSIONS)):
+        raise ValueError(f"metadata versions {versions}: v1beta1, optionally followed by v1alpha1 (or none)")
+
+
 def container_path(claim: dict[str, Any], request: str, driver: str) -> str:
     """Where a container finds the file of `request` (a base request name) of `claim`."""
     pod_claim = (claim["metadata"].get("annotations") or {}).get(POD_CLAIM_ANNOTATION)

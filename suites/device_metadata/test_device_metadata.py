@@ -103,6 +103,18 @@ def test_a_template_claims_file_is_found_by_the_pod_claim_name(kit) -> None:
     _names_devices(doc, "gpu", [device], kit.driver.name)
 
 
+@pytest.mark.capability("control")
+def test_a_driver_may_write_v1beta1_alone(kit, driver_metadata) -> None:
+    cls, device = kit.pin()
+    driver_metadata(device.node, ["v1beta1"])
+    claim = kit.claim([b.request("gpu", cls)])
+    pod = kit.pod({"gpu": b.from_claim(claim)}, command=LIST)
+    kit.running(pod)
+    [docs] = _files(kit, pod).values()
+    assert [d["apiVersion"] for d in docs] == [f"{GROUP}/v1beta1"], docs
+    _names_devices(docs[0], "gpu", [device], kit.driver.name)
+
+
 def test_each_container_sees_the_files_of_the_requests_it_uses(kit) -> None:
     devices = kit.pin_pair()
     cls = kit.class_for(devices)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from drivers.fake_gpu import config as driver_config
+from drivers.fake_gpu.control_client import ControlError
 from drivers.fake_gpu.metadata import CONTAINER_DIR, POD_CLAIM_ANNOTATION
 from tests.driver.rig import Rig, ref, result
 
@@ -100,3 +101,20 @@ def test_metadata_versions_start_with_v1beta1(versions: str, capsys: pytest.Capt
     with pytest.raises(SystemExit):
         driver_config.parse_args(["--node-name", "n", "--metadata-versions", versions])
     assert "--metadata-versions" in capsys.readouterr().err
+
+
+def test_control_switches_the_versions_for_claims_prepared_next(rig: Rig) -> None:
+    d = rig.driver_name
+    assert rig.control.set_metadata_versions(["v1beta1"]) == {"versions": ["v1beta1"]}
+    one = rig.add("one", [result("gpu", "gpu-0", d)])
+    devs = rig.kubelet.prepare([ref(one)]).claims[one["metadata"]["uid"]].devices
+    [host] = _mounts(rig, list(devs[0].cdi_device_ids)).values()
+    assert [o["apiVersion"] for o in _stream(host)] == ["metadata.resource.k8s.io/v1beta1"]
+    rig.control.set_metadata_versions([])
+    none = rig.add("none", [result("gpu", "gpu-1", d)])
+    [dev] = rig.kubelet.prepare([ref(none)]).claims[none["metadata"]["uid"]].devices
+    assert list(dev.cdi_device_ids) == [f"{d}/claim={none['metadata']['uid']}-0"]
+    assert rig.control.state()["metadata"] == {"versions": []}
+    with pytest.raises(ControlError) as err:
+        rig.control.set_metadata_versions(["v1alpha1"])
+    assert err.value.status == 400
