@@ -41,8 +41,12 @@ def _pool(kit: Kit) -> SyntheticDriver:
 
 
 def _allocated(kit: Kit, requests: list[dict[str, Any]], **kw: Any) -> list[str]:
+    """The devices the claim got, once its pod is scheduled; fails at the first "unschedulable"."""
     claim = kit.claim(requests, **kw)
-    kit.pod({"dev": b.from_claim(claim)})
+    pod = kit.pod({"dev": b.from_claim(claim)})
+    p = waits.pod(kit.api, kit.ns, pod, lambda p: bool(p["spec"].get("nodeName")) or (
+        waits.scheduled_condition(p) or {}).get("reason") == "Unschedulable", "to be scheduled", "pod_pending_reason")
+    assert p["spec"].get("nodeName"), f"the claim was not allocated: {waits.scheduled_condition(p)}"
     return sorted(r["device"] for r in kit.allocated(claim)["status"]["allocation"]["devices"]["results"])
 
 

@@ -37,7 +37,9 @@ def _driver(kit: Kit, amounts: dict[str, str], **fields: Any) -> tuple[Synthetic
     drv = SyntheticDriver(kit, "alloc")
     for new in (True, False):
         device = {"name": "dev-0", **_mappings(amounts, new)}
-        [created] = drv.publish(f"pool-{int(new)}", [device], **fields)[-1:]
+        # A pool name of its own: the 1.36 scheduler looks the device up by pool and device name
+        # alone (getDeviceFromManager), so another driver's pool-0/dev-0 could stand in for it.
+        [created] = drv.publish(kit.name("alloc"), [device], **fields)[-1:]
         if set(device) <= set(created["spec"]["devices"][0]):
             if fields and not all(created["spec"].get(k) for k in fields):
                 pytest.skip(f"the apiserver dropped {sorted(fields)}: the test needs them too")
@@ -136,7 +138,8 @@ def test_the_kubelet_raises_the_limits_of_containers_using_the_claim(
         kit, device: dict[str, Any], claims: int, resources: dict[str, Any], qos: str,
         limits: tuple[int | None, ...]) -> None:
     drv = SyntheticDriver(kit, "alloc")
-    drv.publish_or_skip("pool", [{"name": f"dev-{i}", **device} for i in range(claims)], "DRAOptionalNodeOperations",
+    drv.publish_or_skip(kit.name("alloc"), [{"name": f"dev-{i}", **device} for i in range(claims)],
+                        "DRAOptionalNodeOperations",
                         lambda s: s[-1]["spec"].get("skipNodeOperations"), skipNodeOperations=["*"])
     capacity = {"memory": "64Mi"} if "capacity" in device else None
     names = {f"dev{i}": kit.claim([b.request("dev", drv.device_class, capacity=capacity)]) for i in range(claims)}
