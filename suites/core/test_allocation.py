@@ -201,7 +201,7 @@ def test_match_attribute_constraint_unsatisfiable_stays_pending(kit) -> None:
 @pytest.mark.prepares
 @pytest.mark.capability("multi-node")
 def test_devices_on_two_nodes_serve_pods_on_their_nodes(kit) -> None:
-    nodes = kit.driver.nodes("gpu")
+    nodes = kit.driver.nodes_publishing(2)
     assert len(nodes) >= 2, f"the profile claims multi-node, but only {nodes} publish gpu devices"
     pinned = [kit.pin("gpu", node=node) for node in nodes[:2]]
     pods = [(kit.pod({"gpu": b.from_claim(kit.claim([b.request("gpu", cls)]))}), device) for cls, device in pinned]

@@ -84,7 +84,7 @@ def _forbidden(call: Any, what: str) -> ApiError:
 
 @pytest.fixture
 def two_nodes(kit) -> tuple[str, str]:
-    nodes = kit.driver.nodes("gpu")
+    nodes = kit.driver.nodes_publishing(2)
     if len(nodes) < 2:
         pytest.skip(f"driver {kit.driver.name} publishes gpu devices on fewer than two nodes")
     return nodes[0], nodes[1]
