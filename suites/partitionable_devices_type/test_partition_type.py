@@ -53,18 +53,19 @@ def _pool(kit: Kit, typed: bool = True) -> SyntheticDriver:
 
 def test_the_summary_counts_partitions_per_type_and_what_still_fits(kit) -> None:
     drv = _pool(kit)
-    assert _summary(ps.snapshot(kit, drv.name)) == {"Full": (1, 1), "Half": (2, 2)}
+    assert _summary(ps.snapshot(kit, drv.name, ps.listing("gpu"))) == {"Full": (1, 1), "Half": (2, 2)}
     claim = kit.claim([b.request("dev", drv.class_for(f'{drv.attr("profile")} == "Half"'))])
     kit.pod({"dev": b.from_claim(claim)})
     kit.allocated(claim)
     # A Half in use leaves 4 of 8: no Full fits any more, the other Half does.
-    assert _summary(ps.snapshot(kit, drv.name)) == {"Full": (1, 0), "Half": (2, 1)}
+    after = {"Full": (1, 0), "Half": (2, 1)}
+    assert _summary(ps.snapshot(kit, drv.name, lambda s: _summary(s) == after)) == after
 
 
 def test_a_request_may_name_the_attribute_for_pools_that_do_not(kit) -> None:
     drv = _pool(kit, typed=False)
-    assert _summary(ps.snapshot(kit, drv.name)) == {}
-    named = ps.snapshot(kit, drv.name, defaultPartitionTypeAttribute=drv.qualified("profile"))
+    assert _summary(ps.snapshot(kit, drv.name, ps.listing("gpu"))) == {}
+    named = ps.snapshot(kit, drv.name, ps.listing("gpu"), defaultPartitionTypeAttribute=drv.qualified("profile"))
     assert _summary(named) == {"Full": (1, 1), "Half": (2, 2)}
 
 
