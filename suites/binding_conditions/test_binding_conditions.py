@@ -19,15 +19,17 @@ pytestmark = [pytest.mark.feature("binding_conditions"), pytest.mark.capability(
               pytest.mark.prepares]
 
 
-def _result(kit, claim: str, device: str | None = None) -> dict[str, Any]:
-    """The claim's one allocation result, once it is allocated (to `device`, if given)."""
+def _results(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    return (((claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+
+
+def _result(kit, claim: str) -> dict[str, Any]:
+    """The claim's one allocation result, once it is allocated."""
     def probe() -> tuple[bool, Any]:
         c = kit.api.get("ResourceClaim", claim, kit.ns)
-        results = (((c.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
-        if results and device in (None, results[0]["device"]):
-            return True, results[0]
-        return False, waits.describe_claim(c)
-    return wait_for(f"claim {claim} allocated" + (f" to {device}" if device else ""), probe, "claim_allocated")
+        results = _results(c)
+        return bool(results), results[0] if results else waits.describe_claim(c)
+    return wait_for(f"claim {claim} allocated", probe, "claim_allocated")
 
 
 def _condition(claim: dict[str, Any], device: str, kind: str) -> dict[str, Any] | None:
@@ -37,13 +39,36 @@ def _condition(claim: dict[str, Any], device: str, kind: str) -> dict[str, Any] 
     return None
 
 
+def _held(kit, cls: str, device: str) -> tuple[str, str, dict[str, Any]]:
+    """(claim, pod, result): a claim of `cls` and its pod, once the claim is allocated to `device` with
+    the binding conditions the driver published. The scheduler allocates from its informer's view of
+    the slices, which may trail what the driver just published (conditions, a taint): an allocation
+    made without them is given back, and a new claim and pod ask again."""
+    asked: list[tuple[str, str]] = []
+
+    def probe() -> tuple[bool, Any]:
+        if not asked:
+            claim = kit.claim([b.request("gpu", cls)])
+            asked.append((claim, kit.pod({"gpu": b.from_claim(claim)})))
+        claim, pod = asked[-1]
+        c = kit.api.get("ResourceClaim", claim, kit.ns)
+        results = _results(c)
+        if not results:
+            return False, waits.describe_claim(c)
+        if results[0]["device"] == device and results[0].get("bindingConditions"):
+            return True, (claim, pod, results[0])
+        kit.api.delete("Pod", pod, kit.ns)
+        kit.api.delete("ResourceClaim", claim, kit.ns)
+        asked.clear()
+        return False, f"allocated before the scheduler saw what the driver published: {results[0]}"
+    return wait_for(f"a claim allocated to {device} with its binding conditions", probe, "slices_published")
+
+
 def test_pod_waits_in_prebind_until_the_device_is_ready(kit, driver_binding) -> None:
     cls, device = kit.pin()
     published = driver_binding(device, "hold")
     assert published["bindingConditions"] == [ATTACHED] and published["bindingFailureConditions"] == [ATTACH_FAILED]
-    claim = kit.claim([b.request("gpu", cls)])
-    pod = kit.pod({"gpu": b.from_claim(claim)})
-    result = _result(kit, claim, device.name)
+    claim, pod, result = _held(kit, cls, device.name)
     assert result["bindingConditions"] == [ATTACHED], result
     assert result["bindingFailureConditions"] == [ATTACH_FAILED], result
     waits.pod_event(kit.api, kit.ns, pod, "BindingConditionsPending")
@@ -71,9 +96,7 @@ def test_binding_failure_gives_the_device_up_for_another(kit, driver_binding, dr
     driver_binding(failing, "fail")
     driver_binding(spare, "ready")
     driver_taints(spare, [dt.taint(kit, "NoSchedule")])  # so the first try takes `failing`
-    claim = kit.claim([b.request("gpu", cls)])
-    pod = kit.pod({"gpu": b.from_claim(claim)})
-    _result(kit, claim, failing.name)
+    claim, pod, _ = _held(kit, cls, failing.name)
 
     def failed_and_tainted() -> tuple[bool, Any]:
         now = next((d for d in kit.driver.devices(None, failing.node) if d.name == failing.name), None)
