@@ -13,7 +13,8 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import waits
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -69,12 +70,12 @@ def test_an_incompatible_device_waits_until_the_allocated_one_is_freed(kit) -> N
     kit.allocated(second)
 
 
-def test_more_than_two_groups_or_a_bad_name_are_refused(kit) -> None:
+def test_more_than_two_groups_or_a_bad_name_are_rejected(kit) -> None:
     drv = _pool(kit, ["mig"])
 
     def device(groups: list[str]) -> list[dict]:
         return [{"name": "dev-0", "consumesCounters": [
             {"counterSet": "gpu", "counters": {"mem": {"value": "1"}}, "compatibilityGroups": groups}]}]
     counters = [{"name": "gpu", "counters": {"mem": {"value": "1"}}}]
-    refused(lambda: drv.publish("three", device(["a", "b", "c"]), counters=counters), "compatibilityGroups")
-    refused(lambda: drv.publish("name", device(["Not_A_Label"]), counters=counters), "compatibilityGroups")
+    rejected(lambda: drv.publish("three", device(["a", "b", "c"]), counters=counters), "compatibilityGroups")
+    rejected(lambda: drv.publish("name", device(["Not_A_Label"]), counters=counters), "compatibilityGroups")

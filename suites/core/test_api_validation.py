@@ -13,19 +13,9 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import waits
-from fixtures.kubeapi import ApiError
+from fixtures.kubeapi import rejected
 
 pytestmark = pytest.mark.feature("core")
-
-
-def _rejected(fn: Any, *needles: str) -> ApiError:
-    with pytest.raises(ApiError) as info:
-        fn()
-    err = info.value
-    assert err.status == 422 and err.reason == "Invalid", f"expected 422 Invalid, got {err}"
-    for needle in needles:
-        assert needle in err.message, f"{needle!r} not in the error: {err.message}"
-    return err
 
 
 def test_device_class_crud(api, kit) -> None:
@@ -47,9 +37,9 @@ def test_device_class_crud(api, kit) -> None:
     ("device.driver ==", "compilation failed"),
     ('device.attributes["x"]', "must evaluate to bool"),
 ])
-def test_device_class_invalid_cel_rejected(api, kit, expression: str, needle: str) -> None:
+def test_device_class_invalid_celrejected(api, kit, expression: str, needle: str) -> None:
     obj = b.device_class(kit.name("bad-dc"), selectors=[b.cel(expression)])
-    _rejected(lambda: api.create(obj, dry_run=True), "spec.selectors[0].cel.expression", needle)
+    rejected(lambda: api.create(obj, dry_run=True), "spec.selectors[0].cel.expression", needle)
 
 
 def test_resource_claim_crud(api, kit) -> None:
@@ -71,7 +61,7 @@ def test_resource_claim_spec_is_immutable(api, kit) -> None:
     name = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
     claim = api.get("ResourceClaim", name, kit.ns)
     claim["spec"]["devices"]["requests"][0]["exactly"]["count"] = 2
-    _rejected(lambda: api.replace(claim), "field is immutable")
+    rejected(lambda: api.replace(claim), "field is immutable")
 
 
 def _claim_case(case: str, cls: str) -> dict[str, Any]:
@@ -109,9 +99,9 @@ CLAIM_CASES = {
 
 
 @pytest.mark.parametrize("case", list(CLAIM_CASES))
-def test_resource_claim_invalid_rejected(api, kit, case: str) -> None:
+def test_resource_claim_invalidrejected(api, kit, case: str) -> None:
     obj = b.resource_claim(kit.name("bad"), kit.ns, _claim_case(case, "any-class"))
-    _rejected(lambda: api.create(obj, dry_run=True), CLAIM_CASES[case])
+    rejected(lambda: api.create(obj, dry_run=True), CLAIM_CASES[case])
 
 
 def test_resource_claim_template_crud(api, kit) -> None:
@@ -121,14 +111,14 @@ def test_resource_claim_template_crud(api, kit) -> None:
     assert tmpl["spec"]["spec"]["devices"]["requests"][0]["exactly"]["deviceClassName"] == cls
     assert name in [t["metadata"]["name"] for t in api.list("ResourceClaimTemplate", kit.ns)]
     tmpl["spec"]["spec"]["devices"]["requests"][0]["exactly"]["count"] = 2
-    _rejected(lambda: api.replace(tmpl), "field is immutable")
+    rejected(lambda: api.replace(tmpl), "field is immutable")
     assert api.delete("ResourceClaimTemplate", name, kit.ns)
     waits.gone(api, "ResourceClaimTemplate", name, kit.ns)
 
 
-def test_resource_claim_template_invalid_rejected(api, kit) -> None:
+def test_resource_claim_template_invalidrejected(api, kit) -> None:
     obj = b.claim_template(kit.name("bad"), kit.ns, _claim_case("count-negative", "any-class"))
-    _rejected(lambda: api.create(obj, dry_run=True), "spec.spec.devices.requests[0].exactly.count")
+    rejected(lambda: api.create(obj, dry_run=True), "spec.spec.devices.requests[0].exactly.count")
 
 
 def _slice(kit: Any, devices: list[dict[str, Any]]) -> dict[str, Any]:
@@ -166,13 +156,13 @@ SLICE_CASES = {
 
 
 @pytest.mark.parametrize("case", list(SLICE_CASES))
-def test_resource_slice_invalid_rejected(api, kit, case: str) -> None:
+def test_resource_slice_invalidrejected(api, kit, case: str) -> None:
     devices, needle = SLICE_CASES[case]
     obj = _slice(kit, devices)
-    _rejected(lambda: api.create(obj, dry_run=True), needle)
+    rejected(lambda: api.create(obj, dry_run=True), needle)
 
 
-def test_resource_slice_without_node_selection_rejected(api, kit) -> None:
+def test_resource_slice_without_node_selectionrejected(api, kit) -> None:
     obj = _slice(kit, [{"name": "d"}])
     del obj["spec"]["allNodes"]
-    _rejected(lambda: api.create(obj, dry_run=True), "spec")
+    rejected(lambda: api.create(obj, dry_run=True), "spec")

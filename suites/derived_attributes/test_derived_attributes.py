@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fixtures import builders as b
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -49,7 +50,7 @@ def test_match_on_an_attribute_derived_from_differently_named_ones(kit) -> None:
         {"a": (a.name, "dev-1"), "b": (c.name, "dev-0")}, results
 
 
-def test_a_derived_attribute_no_constraint_uses_is_refused(kit) -> None:
+def test_a_derived_attribute_no_constraint_uses_is_rejected(kit) -> None:
     a = _driver(kit, "numa", ["numa-0"])
     claim = b.resource_claim(kit.name("claim"), kit.ns, b.claim_spec([_request("a", a, "numa")]))
-    refused(lambda: kit.api.create(claim, dry_run=True), "must be referenced by at least one matchAttribute")
+    rejected(lambda: kit.api.create(claim, dry_run=True), "must be referenced by at least one matchAttribute")

@@ -13,8 +13,8 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import waits
-from fixtures.kubeapi import ApiError
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import ApiError, rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -79,7 +79,7 @@ def test_no_value_common_to_all_leaves_the_claim_unallocated(kit) -> None:
     assert not kit.api.get("ResourceClaim", claim, kit.ns).get("status", {}).get("allocation")
 
 
-def test_more_than_48_values_on_a_device_are_refused(kit) -> None:
+def test_more_than_48_values_on_a_device_are_rejected(kit) -> None:
     drv = _pool(kit)
     big = [{"name": "dev-0", "attributes": {"numbers": {"ints": list(range(49))}}}]
-    refused(lambda: drv.publish("big", big), "48")
+    rejected(lambda: drv.publish("big", big), "48")

@@ -15,7 +15,8 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import waits
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -73,8 +74,8 @@ def test_skipping_only_unprepare_still_needs_the_plugin_to_prepare(kit) -> None:
     (["NodeBoot"], "Unsupported value"),
     (["*", "*"], "Duplicate value"),
 ], ids=["prepare-alone", "unknown", "duplicate"])
-def test_invalid_skip_lists_are_refused(kit, skip: list[str], why: str) -> None:
+def test_invalid_skip_lists_are_rejected(kit, skip: list[str], why: str) -> None:
     drv = SyntheticDriver(kit, "ono")
     drv.publish_or_skip("ok", [{"name": "dev-0"}], GATE, lambda s: s[-1]["spec"].get("skipNodeOperations"),
                         skipNodeOperations=["*"])
-    refused(lambda: drv.publish("bad", [{"name": "dev-0"}], skipNodeOperations=skip), why)
+    rejected(lambda: drv.publish("bad", [{"name": "dev-0"}], skipNodeOperations=skip), why)

@@ -14,7 +14,8 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import pool_status as ps
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -72,7 +73,7 @@ def test_a_request_may_name_the_attribute_for_pools_that_do_not(kit) -> None:
 def test_the_attribute_needs_counter_consuming_devices_that_all_have_it(kit) -> None:
     drv = _pool(kit)
     attr = drv.qualified("profile")
-    refused(lambda: drv.publish("plain", [{"name": "dev-0", "attributes": {"profile": {"string": "Full"}}}],
+    rejected(lambda: drv.publish("plain", [{"name": "dev-0", "attributes": {"profile": {"string": "Full"}}}],
                                 partitionTypeAttribute=attr), "consume counters")
-    refused(lambda: drv.publish("untyped", _devices(profile=False), counters=COUNTERS, partitionTypeAttribute=attr),
+    rejected(lambda: drv.publish("untyped", _devices(profile=False), counters=COUNTERS, partitionTypeAttribute=attr),
             "partitionTypeAttribute")

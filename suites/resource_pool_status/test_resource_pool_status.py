@@ -13,7 +13,8 @@ import pytest
 
 from fixtures import builders as b
 from fixtures import pool_status as ps
-from fixtures.synthetic_driver import SyntheticDriver, refused
+from fixtures.kubeapi import rejected
+from fixtures.synthetic_driver import SyntheticDriver
 
 if TYPE_CHECKING:
     from fixtures.objects import Kit
@@ -101,11 +102,11 @@ def test_pools_of_the_driver_name_their_nodes(kit) -> None:
 
 def test_the_spec_is_validated_defaulted_and_immutable(kit) -> None:
     for limit in (0, 1001):
-        refused(lambda limit=limit: kit.api.create(ps.body(kit, kit.driver.name, limit=limit), dry_run=True),
+        rejected(lambda limit=limit: kit.api.create(ps.body(kit, kit.driver.name, limit=limit), dry_run=True),
                 "limit")
     created = kit.create(ps.body(kit, kit.driver.name))
     assert created["spec"]["limit"] == 100, created["spec"]
     name = created["metadata"]["name"]
-    refused(lambda: kit.api.patch("ResourcePoolStatusRequest", name, {"spec": {"driver": f"x{kit.driver.name}"}}),
+    rejected(lambda: kit.api.patch("ResourcePoolStatusRequest", name, {"spec": {"driver": f"x{kit.driver.name}"}}),
             "immutable")
     assert kit.api.delete("ResourcePoolStatusRequest", name)
