@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from dra_conformance.errors import WaitTimeout
 
 T = TypeVar("T")
 _TABLE = Path(__file__).with_name("timeouts.yaml")
+# Each finished wait, with how long it took: a failed test's captured log shows where its time went.
+_log = logging.getLogger(__name__)
 
 
 @cache
@@ -44,7 +47,8 @@ def wait_for(
     quoted in the error when the timeout `key` runs out. Exceptions from the probe count as the
     observed state and polling goes on, so transient API errors do not fail a wait.
     """
-    deadline = time.monotonic() + timeout(key)
+    start = time.monotonic()
+    deadline = start + timeout(key)
     pause = interval if interval is not None else timeouts()["poll_interval"]
     last: object = "nothing observed yet"
     while True:
@@ -52,6 +56,7 @@ def wait_for(
             done, state = probe()
             last = state
             if done:
+                _log.info("%.1fs (%s) %s", time.monotonic() - start, key, what)
                 return state
         except Exception as exc:  # noqa: BLE001 - the probe's failure is an observation
             last = f"{type(exc).__name__}: {exc}"

@@ -27,7 +27,7 @@ def test_prepare_fails_then_succeeds_on_the_kubelets_retry(kit, ledger, scope: s
     pod = kit.pod({"gpu": b.from_claim(claim)})
     event = kit.prepare_failed(pod)
     assert "injected: device busy" in event["message"], event["message"]
-    kit.running(pod, "kubelet_retry")
+    kit.running_on_retry(pod)
     e = calls.once(calls.uid(claim))
     assert e["errors"]["prepare"] == 1 and e["calls"]["prepare"] >= 2, e
 
@@ -49,7 +49,7 @@ def test_prepare_hanging_past_the_kubelet_timeout_recovers_when_released(kit, le
         assert p["status"]["phase"] == "Pending" and waiting.get("reason") == "ContainerCreating", \
             waits.describe_pod(kit.api, p)
         assert calls.entry(uid)["prepared"] == 0, "the hung prepare set the claim up"
-    kit.running(pod, "kubelet_retry")
+    kit.running_on_retry(pod)
     calls.once(uid)
 
 
@@ -66,7 +66,7 @@ def test_one_failing_claim_of_a_multi_claim_call(kit, ledger) -> None:
                        namespace=kit.ns, claim=bad)
     pod = kit.pod({"bad": b.from_claim(bad), "good": b.from_claim(good)})
     assert "injected: this claim only" in kit.prepare_failed(pod)["message"]
-    kit.running(pod, "kubelet_retry")
+    kit.running_on_retry(pod)
     e_bad, e_good = calls.once(calls.uid(bad)), calls.once(calls.uid(good))
     if e_bad is not None:
         assert e_bad["errors"]["prepare"] == 1 and e_good["errors"]["prepare"] == 0, (e_bad, e_good)

@@ -60,7 +60,7 @@ def test_kubelet_restart_during_a_prepare(kit, kind_node, ledger) -> None:
         calls.in_flight(uid)
         with kit.driver.comes_back(kind_node.name):
             kind_node.restart_kubelet()
-    kit.running(pod, "kubelet_retry")
+    kit.running_on_retry(pod)
     e = calls.once(uid)
     assert e["calls"]["prepare"] >= 2, e
 
@@ -128,7 +128,7 @@ def test_plugin_crash(kit, reserved_node, ledger, when: str) -> None:
     assert kit.running(pod)["status"]["containerStatuses"][0]["restartCount"] == 0
     calls.once(calls.uid(claim))
     if pending is not None:
-        kit.running(pending, "kubelet_retry")
+        kit.running_on_retry(pending)
         calls.once(calls.uid(pending_claim))
 
 
