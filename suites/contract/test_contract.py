@@ -53,6 +53,7 @@ def test_driver_publishes_complete_pools_for_its_nodes(kit) -> None:
 
 
 @pytest.mark.prepares
+@pytest.mark.serial  # a device on every node: the serial lane holds one node reserved throughout
 def test_plugin_registered_on_every_node_with_devices(kit) -> None:
     """Registration: the kubelet of each node that publishes devices reaches the plugin; a pod on
     each such node gets a device of that node prepared."""

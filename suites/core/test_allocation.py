@@ -200,6 +200,7 @@ def test_match_attribute_constraint_unsatisfiable_stays_pending(kit) -> None:
 
 @pytest.mark.prepares
 @pytest.mark.capability("multi-node")
+@pytest.mark.serial  # a device on every node: the serial lane holds one node reserved throughout
 def test_devices_on_two_nodes_serve_pods_on_their_nodes(kit) -> None:
     nodes = kit.driver.nodes_publishing(2)
     assert len(nodes) >= 2, f"the profile claims multi-node, but only {nodes} publish gpu devices"

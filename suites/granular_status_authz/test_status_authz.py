@@ -91,6 +91,7 @@ def two_nodes(kit) -> tuple[str, str]:
 
 
 @pytest.mark.capability("multi-node")
+@pytest.mark.serial  # a device on every node: the serial lane holds one node reserved throughout
 def test_node_bound_writer_may_write_status_on_its_own_node_only(kit, two_nodes) -> None:
     own, other = two_nodes
     here, there = _claim_on(kit, own), _claim_on(kit, other)
