@@ -163,7 +163,9 @@ def test_node_restart_brings_pods_back_with_their_claims(kit, kind_node, ledger)
         st = (p.get("status") or {}).get("containerStatuses") or [{}]
         return p["status"].get("phase") == "Running" and bool(st[0].get("ready")) \
             and st[0].get("containerID") != _container_id(before)
-    after = kit.started(waits.pod(kit.api, kit.ns, pod, back, "to run again in a new container", "pod_running"))
+    # Nudged: a pod the kubelet started before the plugin was back waits out a failed prepare.
+    after = kit.started(waits.pod(kit.api, kit.ns, pod, back, "to run again in a new container", "kubelet_retry",
+                                  nudged=True))
     assert after["metadata"]["uid"] == before["metadata"]["uid"]
     c = waits.claim_reserved_for(kit.api, kit.ns, claim, after["metadata"]["uid"])
     assert c["status"]["allocation"] == allocation
