@@ -28,7 +28,7 @@ def assert_published(kit: Any, result: dict[str, Any], node: str) -> None:
 @pytest.mark.contract  # allocation and prepare
 @pytest.mark.prepares
 def test_claim_from_template_allocated_reserved_and_running(kit) -> None:
-    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    tmpl = kit.template([kit.pinned_request()])
     pod = kit.pod({"gpu": b.from_template(tmpl)})
     running = kit.running(pod)
     claim_name = kit.generated(pod, "gpu")
@@ -45,7 +45,7 @@ def test_claim_from_template_allocated_reserved_and_running(kit) -> None:
 @pytest.mark.prepares
 @pytest.mark.capability("cdi-env")
 def test_container_sees_its_device_through_cdi(kit) -> None:
-    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    tmpl = kit.template([kit.pinned_request()])
     pod = kit.pod({"gpu": b.from_template(tmpl)})
     node = kit.running(pod)["spec"]["nodeName"]
     claim = kit.allocated(kit.generated(pod, "gpu"))
@@ -58,7 +58,7 @@ def test_container_sees_its_device_through_cdi(kit) -> None:
 
 @pytest.mark.prepares
 def test_external_claim_shared_by_containers(kit) -> None:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     pod = kit.pod({"gpu": b.from_claim(claim)},
                   containers=[kit.container("one", claims=["gpu"]), kit.container("two", claims=["gpu"])])
     running = kit.running(pod)
@@ -70,7 +70,7 @@ def test_external_claim_shared_by_containers(kit) -> None:
 
 @pytest.mark.prepares
 def test_external_claim_shared_by_pods(kit) -> None:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
     running = [kit.running(p) for p in pods]
     assert running[0]["spec"]["nodeName"] == running[1]["spec"]["nodeName"], "a shared claim pins its pods to one node"
@@ -116,7 +116,10 @@ def _capacity(kit: Any) -> tuple[str, str]:
 def test_cel_capacity_selector_matches(kit) -> None:
     cap, value = _capacity(kit)
     expr = f'device.capacity["{dv.qualify(kit.driver.name, cap)[0]}"].{cap}.compareTo(quantity("{value}")) >= 0'
-    claim = kit.claim([b.request("gpu", kit.device_class(expr))])
+
+    def fits(d: Any) -> bool:
+        return parse_quantity((d.capacity.get(cap) or {}).get("value", "0")) >= parse_quantity(value)
+    claim = kit.claim([b.request("gpu", kit.device_class(expr), selectors=[kit.pinned_selector(among=fits)])])
     kit.running(kit.pod({"gpu": b.from_claim(claim)}))
     kit.allocated(claim)
 
@@ -148,7 +151,8 @@ def test_cel_runtime_error_keeps_pod_pending(kit) -> None:
 @pytest.mark.capability("multi-device")
 def test_exact_count_allocates_distinct_devices_on_one_node(kit) -> None:
     kit.driver.node_for("gpu", at_least=2)  # skips when no node has two
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), count=2)])
+    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"), count=2,
+                                 selectors=[kit.pinned_selector(count=2)])])
     running = kit.running(kit.pod({"gpu": b.from_claim(claim)}))
     got = results(kit.allocated(claim))
     assert len(got) == 2 and len({r["device"] for r in got}) == 2
@@ -173,12 +177,12 @@ def test_allocation_mode_all_takes_every_matching_device_of_the_node(kit) -> Non
 @pytest.mark.prepares
 @pytest.mark.capability("multi-device")
 def test_match_attribute_constraint_satisfied(kit) -> None:
-    node = kit.driver.node_for("gpu", at_least=2)
-    attr = dv.shared_attribute(kit.driver.devices("gpu", node))
+    pinned = kit.pin_pair()
+    attr = dv.shared_attribute(pinned)
     if attr is None:
-        pytest.skip("no attribute has one value on all gpu devices of a node")
-    cls = kit.driver.class_name("gpu")
-    claim = kit.claim([b.request("a", cls), b.request("b", cls)],
+        pytest.skip("no attribute has one value on two gpu devices of a node")
+    cls, pair = kit.driver.class_name("gpu"), b.cel(kit.only_cel(pinned))
+    claim = kit.claim([b.request("a", cls, selectors=[pair]), b.request("b", cls, selectors=[pair])],
                       constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
     kit.running(kit.pod({"gpu": b.from_claim(claim)}))
     got = results(kit.allocated(claim))

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.feature("core")
 
 @pytest.mark.prepares
 def test_generated_claim_deleted_after_pod_completes(kit) -> None:
-    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    tmpl = kit.template([kit.pinned_request()])
     pod = kit.pod({"gpu": b.from_template(tmpl)}, command="env")
     claim = kit.generated(pod, "gpu")
     kit.finished(pod)
@@ -23,7 +23,7 @@ def test_generated_claim_deleted_after_pod_completes(kit) -> None:
 
 @pytest.mark.prepares
 def test_external_claim_unreserved_and_deallocated_after_pod_completes(kit) -> None:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     # Short-lived, yet long enough to observe the allocation before the pod is done.
     pod = kit.pod({"gpu": b.from_claim(claim)}, command="env; sleep 3")
     kit.allocated(claim)
@@ -34,7 +34,7 @@ def test_external_claim_unreserved_and_deallocated_after_pod_completes(kit) -> N
 
 @pytest.mark.prepares
 def test_external_claim_deallocated_after_last_pod_deleted(kit) -> None:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     pods = [kit.pod({"gpu": b.from_claim(claim)}) for _ in range(2)]
     for p in pods:
         kit.running(p)
@@ -51,7 +51,7 @@ def test_external_claim_deallocated_after_last_pod_deleted(kit) -> None:
 
 @pytest.mark.prepares
 def test_generated_claim_kept_while_pod_restarts(kit) -> None:
-    tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))])
+    tmpl = kit.template([kit.pinned_request()])
     # The container exits at once and restartPolicy Always brings it back: the pod is not done.
     pod = kit.pod({"gpu": b.from_template(tmpl)}, command="env; exit 0", restart_policy="Always")
     claim = kit.generated(pod, "gpu")
@@ -95,8 +95,9 @@ def test_driver_config_reaches_the_container(kit, where: str) -> None:
     cfg, drv, gpu = kit.role_config("gpu"), kit.driver.name, kit.driver.class_name("gpu")
     opaque = [b.opaque(drv, cfg.parameters)]
     cls = kit.device_class(config=opaque) if where != "claim" else gpu
-    claim = kit.claim([b.request("gpu", cls)], config=opaque if where != "class" else None)
-    plain = kit.claim([b.request("gpu", gpu)])
+    claim = kit.claim([b.request("gpu", cls, selectors=[kit.pinned_selector()])],
+                      config=opaque if where != "class" else None)
+    plain = kit.claim([b.request("gpu", gpu, selectors=[kit.pinned_selector()])])
     pod, other = kit.pod({"gpu": b.from_claim(claim)}), kit.pod({"gpu": b.from_claim(plain)})
     kit.running(pod)
     kit.running(other)
@@ -114,7 +115,7 @@ def test_foreign_config_fails_the_prepare(kit) -> None:
     """Config of an apiVersion/kind the driver does not know fails the prepare (a real driver decodes
     its config strictly); the kubelet says so in an event and the pod does not start."""
     foreign = {"apiVersion": "unknown.dra-conformance.io/v1", "kind": "NoSuchConfig", "setting": "x"}
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))], config=[b.opaque(kit.driver.name, foreign)])
+    claim = kit.claim([kit.pinned_request()], config=[b.opaque(kit.driver.name, foreign)])
     pod = kit.pod({"gpu": b.from_claim(claim)})
     event = kit.prepare_failed(pod)
     assert kit.allocated(claim)["status"]["reservedFor"], "the claim is allocated and reserved; only the prepare failed"

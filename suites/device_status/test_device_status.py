@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.feature("device_status"), pytest.mark.prepares]
 
 
 def _allocated_pod_claim(kit) -> tuple[str, dict]:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     kit.running(kit.pod({"gpu": b.from_claim(claim)}))
     return claim, kit.allocated(claim)
 

@@ -104,7 +104,7 @@ def test_binding_conditions_dropped(api, ns) -> None:
 @pytest.mark.prepares
 @pytest.mark.feature_off("resource_health")
 def test_no_health_in_pod_status(kit) -> None:
-    pod = kit.pod({"gpu": b.from_template(kit.template([b.request("gpu", kit.driver.class_name("gpu"))]))})
+    pod = kit.pod({"gpu": b.from_template(kit.template([kit.pinned_request()]))})
     running = kit.running(pod)
     for cs in running["status"].get("containerStatuses") or []:
         assert not cs.get("allocatedResourcesStatus"), cs

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.feature("pod_resources")
 
 @pytest.fixture
 def running_claim(kit) -> tuple[dict, dict]:
-    claim = kit.claim([b.request("gpu", kit.driver.class_name("gpu"))])
+    claim = kit.claim([kit.pinned_request()])
     pod = kit.pod({"gpu": b.from_claim(claim)})
     return kit.running(pod), kit.allocated(claim)
 

@@ -22,7 +22,7 @@ def _impossible_class(kit) -> str:
 def test_first_satisfiable_subrequest_is_chosen(kit) -> None:
     gpu = kit.driver.class_name("gpu")
     claim = kit.claim([b.first_available("req", [b.subrequest("impossible", _impossible_class(kit)),
-                                                 b.subrequest("possible", gpu)])])
+                                                 b.subrequest("possible", gpu, selectors=[kit.pinned_selector()])])])
     kit.running(kit.pod({"req": b.from_claim(claim)}))
     (result,) = _results(kit, claim)
     assert result["request"] == "req/possible"
@@ -30,8 +30,9 @@ def test_first_satisfiable_subrequest_is_chosen(kit) -> None:
 
 @pytest.mark.prepares
 def test_first_subrequest_wins_when_both_fit(kit) -> None:
-    gpu = kit.driver.class_name("gpu")
-    claim = kit.claim([b.first_available("req", [b.subrequest("first", gpu), b.subrequest("second", gpu)])])
+    gpu, pinned = kit.driver.class_name("gpu"), kit.pinned_selector()
+    claim = kit.claim([b.first_available("req", [b.subrequest("first", gpu, selectors=[pinned]),
+                                                 b.subrequest("second", gpu, selectors=[pinned])])])
     kit.running(kit.pod({"req": b.from_claim(claim)}))
     assert [r["request"] for r in _results(kit, claim)] == ["req/first"]
 
@@ -44,7 +45,7 @@ def test_config_of_the_chosen_subrequest_is_used(kit) -> None:
 
     def claim_with_config_for(subrequest: str) -> str:
         return kit.claim([b.first_available("req", [b.subrequest("impossible", impossible),
-                                                    b.subrequest("possible", gpu)])],
+                                                    b.subrequest("possible", gpu, selectors=[kit.pinned_selector()])])],
                          config=[b.opaque(drv, cfg.parameters, [subrequest])])
     chosen, unchosen = claim_with_config_for("req/possible"), claim_with_config_for("req/impossible")
     pods = {c: kit.pod({"req": b.from_claim(c)}) for c in (chosen, unchosen)}
@@ -65,10 +66,10 @@ def test_constraint_selects_the_compatible_subrequest(kit) -> None:
     node = next((n for n in kit.driver.nodes("gpu", 2) if n in kit.driver.nodes("nic")), None)
     if node is None:
         pytest.skip("no node has two gpus and a nic")
-    gpu, nic = kit.driver.class_name("gpu"), kit.driver.class_name("nic")
+    gpu, nic, pair = kit.driver.class_name("gpu"), kit.driver.class_name("nic"), kit.pinned_selector(count=2)
     # b prefers a nic, but `a` is a gpu and both must agree on the role attribute: b falls back to a gpu.
-    claim = kit.claim([b.request("a", gpu),
-                       b.first_available("b", [b.subrequest("nic", nic), b.subrequest("gpu", gpu)])],
+    claim = kit.claim([b.request("a", gpu, selectors=[pair]),
+                       b.first_available("b", [b.subrequest("nic", nic), b.subrequest("gpu", gpu, selectors=[pair])])],
                       constraints=[{"requests": ["a", "b"], "matchAttribute": dv.qualified(kit.driver.name, attr)}])
     kit.running(kit.pod({"c": b.from_claim(claim)}))
     assert sorted(r["request"] for r in _results(kit, claim)) == ["a", "b/gpu"]

@@ -117,7 +117,7 @@ def test_pod_claim_not_matching_the_group_stays_with_the_pod(kit: Kit) -> None:
     """A pod's claim that matches the group's by name only (another template) is the pod's own: the
     controller binds to the group only on an exact match of name and reference."""
     cls, device = kit.pin("gpu")
-    group_tmpl = kit.template([b.request("gpu", kit.driver.class_name("gpu"))], prefix="group")
+    group_tmpl = kit.template([kit.pinned_request()], prefix="group")
     pg = _podgroup(kit, {"gpu": b.from_template(group_tmpl)})
     own_tmpl = kit.template([b.request("gpu", cls)], prefix="own")
     pod = kit.pod({"gpu": b.from_template(own_tmpl)}, scheduling_group=pg["metadata"]["name"])
